@@ -1,0 +1,156 @@
+"""The one configuration model for a whole run. Loading and error messages: ``config_io``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Format = Literal[
+    "auto", "csv", "tsv", "parquet", "jsonl", "image_folder", "npz", "svmlight", "mat", "hf_disk"
+]
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors; assignments are validated too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSpec(StrictModel):
+    """One domain's data: a path or a named public data set, and which columns mean what."""
+
+    spec: str = Field(description="file, folder, or named data set such as amazon-reviews:kitchen")
+    format: Format = "auto"
+    domain: str | None = Field(None, description="domain name; defaults to the file or set name")
+    text: str | None = Field(None, description="text column (default: 'text' if present)")
+    features: list[str] | None = Field(None, description="feature columns (default: the rest)")
+    label: str | None = Field(None, description="label column or variable (default: 'label')")
+    group: str | None = None
+    time: str | None = None
+    drop_columns: list[str] = Field(default_factory=list)
+    x: str | None = Field(None, description="feature variable in .mat/.npz (default: guessed)")
+    delimiter: str | None = Field(None, description="CSV delimiter (default: by extension)")
+    encoding: str = "utf-8"
+    hf_split: str | None = Field(None, description="split of a saved DatasetDict")
+
+    @field_validator("spec")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+
+def _spec_from_string(v: Any) -> Any:
+    return {"spec": v} if isinstance(v, str) else v
+
+
+class DataConfig(StrictModel):
+    source: DataSpec
+    target: DataSpec | None = None
+    task: Literal["auto", "classification", "regression"] = "auto"
+
+    _coerce_source = field_validator("source", mode="before")(_spec_from_string)
+    _coerce_target = field_validator("target", mode="before")(_spec_from_string)
+
+
+class CleanConfig(StrictModel):
+    """Actions applied to each domain before splitting; every one is logged with its count."""
+
+    drop_duplicates: bool = False
+    drop_near_duplicates: bool = False
+    missing: Literal["keep", "drop", "mean", "median", "most_frequent", "constant"] = "keep"
+    fill_value: float | str | None = None
+    drop_missing_labels: bool = True
+    drop_corrupt: bool = False
+    clip_outliers: bool = False
+
+    @model_validator(mode="after")
+    def _fill_value_needed(self) -> CleanConfig:
+        if self.missing == "constant" and self.fill_value is None:
+            raise ValueError("clean.missing='constant' needs clean.fill_value; set it")
+        return self
+
+
+class SplitConfig(StrictModel):
+    method: Literal["auto", "random", "stratified", "group", "time", "kfold"] = "auto"
+    train: float = 0.7
+    val: float = 0.15
+    test: float = 0.15
+    seed: int = 0
+    k: int = Field(5, ge=2, description="number of folds for method=kfold")
+    kfold_by: Literal["auto", "random", "stratified", "group", "time"] = "auto"
+
+    @model_validator(mode="after")
+    def _ratios(self) -> SplitConfig:
+        ratios = {"train": self.train, "val": self.val, "test": self.test}
+        for name, r in ratios.items():
+            if r < 0 or r > 1:
+                raise ValueError(f"split.{name}={r} must lie in [0, 1]")
+        if self.train <= 0:
+            raise ValueError(f"split.train={self.train} must be > 0")
+        total = sum(ratios.values())
+        if self.method != "kfold" and abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"split ratios train+val+test = {self.train}+{self.val}+{self.test} = "
+                f"{total:g}, must sum to 1"
+            )
+        return self
+
+
+class PreprocessConfig(StrictModel):
+    """Fitted on the training split only (tabular and feature data)."""
+
+    scaler: Literal["none", "standard", "minmax", "robust"] = "standard"
+    impute: Literal["none", "mean", "median", "most_frequent", "constant"] = "median"
+    fill_value: float | str | None = None
+    categorical: Literal["onehot", "drop"] = "onehot"
+
+
+class TimeFeaturesConfig(StrictModel):
+    """Features from the past of each row (sorted by the time column, per group if any)."""
+
+    columns: list[str] | None = Field(None, description="source columns (default: numeric)")
+    lags: list[int] = Field(default_factory=list)
+    diffs: list[int] = Field(default_factory=list)
+    rolling: list[int] = Field(default_factory=list, description="window sizes")
+    rolling_stats: list[Literal["mean", "std", "min", "max"]] = Field(
+        default_factory=lambda: ["mean", "std"]
+    )
+
+    @field_validator("lags", "diffs", "rolling")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(x < 1 for x in v):
+            raise ValueError(f"values must be >= 1, got {v}")
+        return v
+
+
+class FeaturesConfig(StrictModel):
+    select: Literal[
+        "none", "variance", "chi2", "mutual_info", "correlation", "rfe", "rfecv", "l1", "tree"
+    ] = "none"
+    k: int | None = Field(None, ge=1, description="features to keep (chi2, mutual_info, rfe)")
+    threshold: float | None = Field(None, description="variance or correlation threshold")
+    time_features: TimeFeaturesConfig | None = None
+
+
+class AuditConfig(StrictModel):
+    min_class_samples: int = Field(10, ge=1)
+    outlier_iqr: float = Field(3.0, gt=0, description="outlier fence: k * IQR beyond quartiles")
+    near_duplicate_decimals: int = Field(3, ge=0, description="rounding for near-duplicate rows")
+    max_examples: int = Field(5, ge=1)
+
+
+class RunConfig(StrictModel):
+    """A whole run. Sections for models, training and the rest arrive with their issues."""
+
+    name: str = "run"
+    seed: int = 0
+    data: DataConfig
+    clean: CleanConfig = Field(default_factory=CleanConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
