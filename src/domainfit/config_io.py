@@ -1,4 +1,4 @@
-"""Read a RunConfig from YAML, a dict or an object; apply ``a.b=value`` overrides; explain errors."""
+"""Read a RunConfig (YAML, dict or object), apply ``a.b=value`` overrides, explain errors."""
 
 from __future__ import annotations
 
@@ -44,7 +44,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config file {path} is not valid YAML{where}", "fix the syntax") from None
+        raise ConfigError(
+            f"config file {path} is not valid YAML{where}", "fix the syntax"
+        ) from None
     if data is None:
         raise ConfigError(f"config file {path} is empty", "it needs at least data.source")
     if not isinstance(data, dict):
@@ -86,8 +88,7 @@ def explain(err: ValidationError, raw: dict[str, Any]) -> str:
         known = _known_fields(parent_loc)
         where = ".".join(str(p) for p in parent_loc) or "top level"
         return (
-            f"unknown key '{name}' in {where}{did_you_mean(name, known)}; "
-            f"known: {', '.join(known)}"
+            f"unknown key '{name}' in {where}{did_you_mean(name, known)}; known: {', '.join(known)}"
         )
     if kind == "missing":
         return f"{loc} is required"

@@ -95,9 +95,7 @@ class DomainDataset:
         else:
             inputs = [self.inputs[i] for i in idx]
         where = {int(old): new for new, old in enumerate(idx)}
-        problems = [
-            replace(p, index=where[p.index]) for p in self.problems if p.index in where
-        ]
+        problems = [replace(p, index=where[p.index]) for p in self.problems if p.index in where]
         return replace(
             self,
             inputs=inputs,

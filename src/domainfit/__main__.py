@@ -1,0 +1,5 @@
+import sys
+
+from domainfit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,72 @@
+"""The Python API. Orchestration only: each step lives in its own layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from domainfit.config import RunConfig
+from domainfit.config_io import ConfigLike, load_config
+from domainfit.data.audit import AuditReport, audit_prepared
+from domainfit.data.dataset import DomainDataset
+from domainfit.data.load import load_domain
+from domainfit.data.pipeline import clean_and_split, load_domains
+from domainfit.data.sources.memory import from_numpy, from_pandas
+from domainfit.errors import ConfigError
+
+DataLike = DomainDataset | pd.DataFrame | str | tuple[Any, Any]
+
+
+def audit(
+    config: ConfigLike | None = None,
+    *,
+    source: DataLike | None = None,
+    target: DataLike | None = None,
+    overrides: list[str] | None = None,
+    label: str | None = None,
+) -> AuditReport:
+    """Audit a run's data: ``audit("run.yaml")``, ``audit(source="amazon-reviews:kitchen")``,
+    or ``audit(source=df, label="y")``. Data given here replaces the config's for its role."""
+    cfg, base_dir = _config(config, source, overrides)
+    given = {
+        role: _as_dataset(d, label, role)
+        for role, d in (("source", source), ("target", target))
+        if d is not None and not isinstance(d, str)
+    }
+    if isinstance(target, str):
+        given["target"] = load_domain(target, base_dir)
+    raw = load_domains(cfg, base_dir, given)
+    return audit_prepared(clean_and_split(raw, cfg), cfg)
+
+
+def _config(
+    config: ConfigLike | None, source: DataLike | None, overrides: list[str] | None
+) -> tuple[RunConfig, Path | None]:
+    base_dir = None
+    if config is None:
+        if source is None:
+            raise ConfigError("nothing to audit", "pass a config or source=...")
+        spec = source if isinstance(source, str) else "<memory>"
+        config = {"data": {"source": spec}}
+    elif isinstance(config, str | Path):
+        base_dir = Path(config).parent
+    cfg = load_config(config, overrides)
+    return cfg, base_dir
+
+
+def _as_dataset(data: DataLike, label: str | None, role: str) -> DomainDataset:
+    if isinstance(data, DomainDataset):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return from_pandas(data, label=label, domain=role)
+    if isinstance(data, tuple) and len(data) == 2:
+        return from_numpy(
+            np.asarray(data[0]) if not hasattr(data[0], "tocsr") else data[0], data[1], domain=role
+        )
+    raise ConfigError(
+        f"{role} data of type {type(data).__name__} is not supported",
+        "pass a path, a named set, a DataFrame, an (X, y) tuple or a DomainDataset",
+    )

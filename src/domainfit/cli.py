@@ -1,0 +1,116 @@
+"""The ``domainfit`` command: a thin shell over ``domainfit.api``."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from domainfit import api
+from domainfit.console import render_audit
+from domainfit.errors import DomainfitError
+from domainfit.io_utils import write_json_atomic
+
+app = typer.Typer(
+    help="Adapt pretrained models to your domain's data, and learn why it works or fails.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config value, e.g. --set split.seed=1 (repeatable)."),
+]
+JsonOpt = Annotated[
+    Path | None, typer.Option("--json", help="Also write the results as JSON to this path.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+
+
+@app.callback()
+def _root() -> None:
+    """domainfit: audit your data; more commands arrive as they become real."""
+
+
+def _is_config(arg: str) -> bool:
+    return arg.lower().endswith((".yaml", ".yml"))
+
+
+@app.command()
+def audit(
+    data: Annotated[str, typer.Argument(help="A run config (.yaml) or one data spec.")],
+    target: Annotated[
+        str | None, typer.Option(help="Target-domain data spec (file or named set).")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="Label column of a spec.")] = None,
+    text: Annotated[str | None, typer.Option(help="Text column of a spec.")] = None,
+    set_: SetOpt = None,
+    json_path: JsonOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Report data problems with exact counts: duplicates, missing values, leakage, ...
+
+    Example: domainfit audit amazon-reviews:kitchen --json audit.json
+    """
+    overrides = list(set_ or [])
+    for key, value in (("label", label), ("text", text)):
+        if value is not None:
+            overrides.append(f"data.source.{key}={value}")
+    if _is_config(data):
+        report = api.audit(data, target=target, overrides=overrides)
+    else:
+        report = api.audit(source=data, target=target, overrides=overrides)
+    if json_path is not None:
+        write_json_atomic(json_path, report.to_dict())
+    if not quiet:
+        render_audit(report, Console())
+        if json_path is not None:
+            Console().print(f"JSON written to {json_path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors -> one line and exit 2; internal errors -> exit 1 and a log."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, prog_name="domainfit")  # raises SystemExit on success and usage errors
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except DomainfitError as err:
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"[bold red]error:[/] {err.line()}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as err:  # an internal error: short message, traceback in a log file
+        if debug:
+            traceback.print_exc()
+        return _internal_error(err)
+    return 0
+
+
+def _internal_error(err: Exception) -> int:
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="domainfit-error-", suffix=".log", delete=False
+    ) as fh:
+        traceback.print_exc(file=fh)
+    err_console.print(
+        f"[bold red]internal error:[/] {type(err).__name__}: {err}\n"
+        f"traceback written to {fh.name}; rerun with --debug to see it here",
+        highlight=False,
+    )
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

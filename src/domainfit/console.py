@@ -1,0 +1,66 @@
+"""Terminal rendering with rich: tables a person reads at a glance."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from domainfit.data.audit import AuditReport
+
+# Checks whose non-zero count is a problem worth colour; the rest are informational.
+_SEVERE = ("leakage", "conflicting_labels", "corrupt_files", "labels_only_in_target")
+_INFO = ("class_balance",)
+
+
+def _style(check: str, count: int) -> str:
+    if count == 0 or check in _INFO:
+        return "dim" if count == 0 else ""
+    return "bold red" if any(s in check for s in _SEVERE) else "yellow"
+
+
+def render_audit(report: AuditReport, console: Console) -> None:
+    overview = Table(title="Data", title_justify="left")
+    for col in ("role", "domain", "kind", "samples", "features", "classes", "origin"):
+        overview.add_column(col, overflow="fold")
+    for d in report.domains:
+        overview.add_row(
+            d.role,
+            d.domain,
+            d.kind,
+            str(d.samples),
+            "" if d.features is None else str(d.features),
+            "" if d.classes is None else str(d.classes),
+            d.origin,
+        )
+    console.print(overview)
+    for domain in dict.fromkeys(i.domain for i in report.items):
+        table = Table(title=f"Audit: {domain}", title_justify="left", show_lines=False)
+        table.add_column("check")
+        table.add_column("count", justify="right")
+        table.add_column("details", overflow="fold", ratio=3)
+        table.add_column("examples", overflow="fold", ratio=2)
+        for item in (i for i in report.items if i.domain == domain):
+            style = _style(item.check, item.count)
+            table.add_row(
+                item.check,
+                f"[{style}]{item.count}[/]" if style else str(item.count),
+                item.detail,
+                "; ".join(item.examples[:3]),
+            )
+        console.print(table)
+    if report.cleaning:
+        log = Table(title="Cleaning (before splitting)", title_justify="left")
+        for col in ("domain", "action", "rows", "detail"):
+            log.add_column(col)
+        for a in report.cleaning:
+            log.add_row(a.domain, a.action, str(a.rows), a.detail)
+        console.print(log)
+    splits = Table(title="Splits", title_justify="left")
+    for col in ("domain", "fold", "train", "val", "test"):
+        splits.add_column(col, justify="right" if col in ("train", "val", "test") else "left")
+    for domain, folds in report.splits.items():
+        for k, sizes in enumerate(folds):
+            splits.add_row(
+                domain, str(k), str(sizes["train"]), str(sizes["val"]), str(sizes["test"])
+            )
+    console.print(splits)

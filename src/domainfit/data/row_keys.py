@@ -1,0 +1,102 @@
+"""One hashable key per sample, exact or normalised, so duplicates and leaks can be counted.
+
+Exact keys: the raw text, the row's values, the feature vector's bytes, an image file's bytes.
+Near keys: text lowercased with punctuation and spacing removed; table and feature rows rounded to
+``decimals``; images by perceptual hash (resized or recompressed copies share it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from domainfit.data.dataset import DomainDataset
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def normalise_text(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+def exact_keys(ds: DomainDataset) -> list[str | None]:
+    """None for samples that have no content to compare (missing text, unreadable file)."""
+    if ds.kind == "text":
+        return [None if t is None else _digest(t.encode("utf-8")) for t in ds.inputs]
+    if ds.kind == "tabular":
+        return _frame_keys(ds.inputs, decimals=None)
+    if ds.kind == "features":
+        return _matrix_keys(ds.inputs, decimals=None)
+    from domainfit.data.image_files import file_sha256
+
+    return [_safe(file_sha256, p) for p in ds.inputs]
+
+
+def near_keys(ds: DomainDataset, decimals: int = 3) -> list[str | None]:
+    if ds.kind == "text":
+        return [
+            None if t is None or not normalise_text(t) else _digest(normalise_text(t).encode())
+            for t in ds.inputs
+        ]
+    if ds.kind == "tabular":
+        return _frame_keys(ds.inputs, decimals=decimals)
+    if ds.kind == "features":
+        return _matrix_keys(ds.inputs, decimals=decimals)
+    from domainfit.data.image_files import perceptual_hash
+
+    return [_safe(perceptual_hash, p) for p in ds.inputs]
+
+
+def _safe(fn, path: str) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return fn(path)
+    except OSError:
+        return None
+
+
+def _cell(value: object, decimals: int | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "\x00NA"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        return repr(round(v, decimals) + 0.0 if decimals is not None else v)
+    if isinstance(value, str) and decimals is not None:
+        return normalise_text(value)
+    return repr(value)
+
+
+def _frame_keys(df: pd.DataFrame, decimals: int | None) -> list[str | None]:
+    keys: list[str | None] = []
+    for row in df.itertuples(index=False, name=None):
+        keys.append(_digest("\x1f".join(_cell(v, decimals) for v in row).encode("utf-8")))
+    return keys
+
+
+def _matrix_keys(x: np.ndarray | sp.spmatrix, decimals: int | None) -> list[str | None]:
+    if sp.issparse(x):
+        csr = sp.csr_matrix(x)
+        csr.sum_duplicates()
+        keys: list[str | None] = []
+        for i in range(csr.shape[0]):
+            lo, hi = csr.indptr[i], csr.indptr[i + 1]
+            data = csr.data[lo:hi].astype(np.float64)
+            if decimals is not None:
+                data = np.round(data, decimals) + 0.0
+            nz = data != 0
+            keys.append(_digest(csr.indices[lo:hi][nz].tobytes() + data[nz].tobytes()))
+        return keys
+    dense = np.asarray(x, dtype=np.float64)
+    if decimals is not None:
+        dense = np.round(dense, decimals) + 0.0  # + 0.0 folds -0.0 into 0.0
+    return [_digest(np.ascontiguousarray(row).tobytes()) for row in dense]
