@@ -28,6 +28,7 @@ class DataSpec(StrictModel):
     label: str | None = Field(None, description="label column or variable (default: 'label')")
     group: str | None = None
     time: str | None = None
+    split: str | None = Field(None, description="column holding a predefined train/val/test")
     drop_columns: list[str] = Field(default_factory=list)
     x: str | None = Field(None, description="feature variable in .mat/.npz (default: guessed)")
     delimiter: str | None = Field(None, description="CSV delimiter (default: by extension)")
@@ -74,7 +75,7 @@ class CleanConfig(StrictModel):
 
 
 class SplitConfig(StrictModel):
-    method: Literal["auto", "random", "stratified", "group", "time", "kfold"] = "auto"
+    method: Literal["auto", "random", "stratified", "group", "time", "predefined", "kfold"] = "auto"
     train: float = 0.7
     val: float = 0.15
     test: float = 0.15
@@ -91,7 +92,7 @@ class SplitConfig(StrictModel):
         if self.train <= 0:
             raise ValueError(f"split.train={self.train} must be > 0")
         total = sum(ratios.values())
-        if self.method != "kfold" and abs(total - 1.0) > 1e-6:
+        if self.method not in ("kfold", "predefined") and abs(total - 1.0) > 1e-6:
             raise ValueError(
                 f"split ratios train+val+test = {self.train}+{self.val}+{self.test} = "
                 f"{total:g}, must sum to 1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def load_config(config: ConfigLike, overrides: list[str] | None = None) -> RunCo
     if isinstance(config, RunConfig):
         raw: dict[str, Any] = config.model_dump(exclude_unset=True)
     elif isinstance(config, dict):
-        raw = dict(config)
+        raw = copy.deepcopy(config)  # overrides must not change the caller's dict
     else:
         path = Path(config)
         origin = str(path)

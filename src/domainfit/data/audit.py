@@ -166,12 +166,10 @@ def _leakage(ds: DomainDataset, folds: list[Fold], cfg: RunConfig) -> list[Audit
     items = []
     for earlier, later in (("train", "val"), ("train", "test"), ("val", "test")):
         found: dict[str, list[str]] = {"exact": [], "near": []}
-        used = False
         for k, fold in enumerate(folds):
             ia, ib = fold[earlier], fold[later]
             if len(ia) == 0 or len(ib) == 0:
                 continue
-            used = True
             tag = "" if len(folds) == 1 else f"fold {k} "
             exact, near = _overlap(
                 ([exact_all[i] for i in ia], [near_all[i] for i in ia]),
@@ -181,8 +179,6 @@ def _leakage(ds: DomainDataset, folds: list[Fold], cfg: RunConfig) -> list[Audit
                 found[kind] += [
                     f"{tag}{later} {ds.ids[ib[j]]} = {earlier} {ds.ids[ia[i]]}" for j, i in pairs
                 ]
-        if not used:
-            continue
         what = f"{later} samples that repeat a {earlier} sample"
         for kind, prefix, how in (("exact", "", "exactly"), ("near", "near_", "nearly")):
             items.append(

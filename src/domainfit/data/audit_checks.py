@@ -60,7 +60,10 @@ def duplicate_items(
         ),
     ]
     if ds.labels is not None:
-        conflicts = [g for g in exact_groups if len({_label(ds.labels[i]) for i in g}) > 1]
+        missing = ds.missing_labels()
+        conflicts = [
+            g for g in exact_groups if len({str(ds.labels[i]) for i in g if not missing[i]}) > 1
+        ]
         items.append(
             AuditItem(
                 ds.domain,
@@ -78,10 +81,6 @@ def _near_rule(ds: DomainDataset, cfg: AuditConfig) -> str:
         "text": "same text after lower-casing and removing punctuation",
         "image": "same perceptual hash",
     }.get(ds.kind, f"same values rounded to {cfg.near_duplicate_decimals} decimals")
-
-
-def _label(v: object) -> str:
-    return "<missing>" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
 
 def _group_examples(ds: DomainDataset, groups: list[list[int]], limit: int) -> list[str]:

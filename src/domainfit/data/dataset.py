@@ -33,7 +33,8 @@ class DomainDataset:
       - features: ``numpy.ndarray`` (n, d) or ``scipy.sparse.csr_matrix``
 
     ``labels``, ``groups`` and ``times`` are 1-d numpy arrays of length n (or None); missing
-    labels are ``None``/``NaN``. ``ids`` names each sample for humans ("row 12", a file path).
+    labels are ``None``/``NaN``. ``parts`` is a predefined split ("train"/"val"/"test") when the
+    data carries one. ``ids`` names each sample for humans ("row 12", a file path).
     """
 
     domain: str
@@ -42,6 +43,7 @@ class DomainDataset:
     labels: np.ndarray | None = None
     groups: np.ndarray | None = None
     times: np.ndarray | None = None
+    parts: np.ndarray | None = None
     ids: list[str] = field(default_factory=list)
     origin: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
@@ -51,7 +53,7 @@ class DomainDataset:
         n = len(self)
         if not self.ids:
             self.ids = [f"row {i}" for i in range(n)]
-        for name in ("labels", "groups", "times"):
+        for name in ("labels", "groups", "times", "parts"):
             arr = getattr(self, name)
             if arr is not None and len(arr) != n:
                 raise ValueError(f"{name} has {len(arr)} entries but there are {n} samples")
@@ -102,6 +104,7 @@ class DomainDataset:
             labels=None if self.labels is None else self.labels[idx],
             groups=None if self.groups is None else self.groups[idx],
             times=None if self.times is None else self.times[idx],
+            parts=None if self.parts is None else self.parts[idx],
             ids=[self.ids[i] for i in idx],
             problems=problems,
         )

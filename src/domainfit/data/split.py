@@ -22,10 +22,12 @@ PARTS = ("train", "val", "test")
 
 
 def resolve_method(method: str, ds: DomainDataset, task: str | None) -> str:
-    """``auto``: group if groups exist, else time if times exist, else stratified for
-    fully labelled classification data, else random."""
+    """``auto``: the data's own split column if any, else group if groups exist, else time if
+    times exist, else stratified for fully labelled classification data, else random."""
     if method != "auto":
         return method
+    if ds.parts is not None:
+        return "predefined"
     if ds.groups is not None:
         return "group"
     if ds.times is not None:
@@ -42,8 +44,16 @@ def make_splits(ds: DomainDataset, cfg: SplitConfig, task: str | None) -> list[F
         by = resolve_method(cfg.kfold_by, ds, task)
         return _kfold(ds, cfg, by, task)
     method = resolve_method(cfg.method, ds, task)
+    if method == "predefined":
+        return [_predefined(ds)]
     sizes = part_sizes(len(ds), cfg, ds.domain)
-    return [_holdout(ds, method, sizes, cfg.seed)]
+    try:
+        return [_holdout(ds, method, sizes, cfg.seed)]
+    except SplitError:
+        if cfg.method != "auto" or method != "stratified":
+            raise
+        # auto means the best split that is possible: tiny classes cannot be stratified
+        return [_holdout(ds, "random", sizes, cfg.seed)]
 
 
 def part_sizes(n: int, cfg: SplitConfig, domain: str) -> dict[str, int]:
@@ -72,6 +82,16 @@ def _holdout(ds: DomainDataset, method: str, sizes: dict[str, int], seed: int) -
     if method == "time":
         return _timed(ds, sizes)
     raise SplitError(f"unknown split method '{method}'", "use random, stratified, group or time")
+
+
+def _predefined(ds: DomainDataset) -> Fold:
+    parts = _required(ds.parts, ds, "split")
+    fold = {p: np.flatnonzero(parts == p) for p in PARTS}
+    if len(fold["train"]) == 0:
+        raise SplitError(
+            f"the split column of {ds.domain} marks no row as train", "check its values"
+        )
+    return fold
 
 
 def _cut(order: np.ndarray, sizes: dict[str, int]) -> Fold:

@@ -25,7 +25,7 @@ def frame_to_dataset(
     text = spec.text
     if text is None and spec.features is None and "text" in keep.columns:
         text = "text"
-    roles = {r for r in (label, text, spec.group, spec.time) if r}
+    roles = {r for r in (label, text, spec.group, spec.time, spec.split) if r}
     for col in sorted(roles):
         if keep[col].isna().all():
             raise DataError(
@@ -57,6 +57,7 @@ def frame_to_dataset(
         labels=labels,
         groups=groups,
         times=times,
+        parts=_parts(keep, spec.split, origin),
         ids=ids or [f"row {i + 1}" for i in range(len(keep))],
         origin=origin,
         meta=meta,
@@ -69,6 +70,7 @@ def _check_columns(spec: DataSpec, columns: list[str], origin: str) -> None:
         "text": [spec.text],
         "group": [spec.group],
         "time": [spec.time],
+        "split": [spec.split],
         "features": spec.features or [],
         "drop_columns": spec.drop_columns,
     }
@@ -112,3 +114,26 @@ def _times(df: pd.DataFrame, name: str | None, origin: str) -> np.ndarray | None
             "fix them or choose another data.source.time",
         )
     return parsed.to_numpy()
+
+
+_PART_NAMES = {
+    "train": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "dev": "val",
+    "test": "test",
+}
+
+
+def _parts(df: pd.DataFrame, name: str | None, origin: str) -> np.ndarray | None:
+    if name is None:
+        return None
+    raw = df[name].astype(str).str.strip().str.lower()
+    bad = sorted(set(raw) - set(_PART_NAMES))
+    if bad:
+        raise DataError(
+            f"split column '{name}' in {origin} has values {bad[:5]}",
+            "use train, val (or validation/dev) and test",
+        )
+    return raw.map(_PART_NAMES).to_numpy(dtype=object)
