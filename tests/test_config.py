@@ -17,7 +17,9 @@ def test_minimal_config_and_string_shorthand() -> None:
 
 
 def test_overrides_parse_yaml_values() -> None:
-    cfg = load_config(BASE, ["split.seed=7", "data.source.label=y", "split.val=0.1", "split.test=0.2"])
+    cfg = load_config(
+        BASE, ["split.seed=7", "data.source.label=y", "split.val=0.1", "split.test=0.2"]
+    )
     assert cfg.split.seed == 7 and cfg.data.source.label == "y"
     assert cfg.split.val == pytest.approx(0.1)
 

@@ -78,10 +78,12 @@ def test_tabular_counts(tmp_path: Path) -> None:
 
 
 def test_cross_domain_overlap_and_unseen_labels() -> None:
-    src = DomainDataset("s", "text", ["good", "bad", "fine", "ok"] * 5,
-                        labels=np.array([1, 0, 1, 0] * 5))
-    tgt = DomainDataset("t", "text", ["GOOD!", "bad", "new one", "another"],
-                        labels=np.array([1, 0, 2, 2]))
+    src = DomainDataset(
+        "s", "text", ["good", "bad", "fine", "ok"] * 5, labels=np.array([1, 0, 1, 0] * 5)
+    )
+    tgt = DomainDataset(
+        "t", "text", ["GOOD!", "bad", "new one", "another"], labels=np.array([1, 0, 2, 2])
+    )
     report = api.audit(source=src, target=tgt, overrides=["split.method=random"])
     assert report.get("s→t", "leakage_source_target").count == 1
     assert report.get("s→t", "near_leakage_source_target").count == 1

@@ -82,7 +82,9 @@ def test_too_few_samples() -> None:
 def test_kfold_variants(by: str) -> None:
     n = 60
     ds = _ds(n, labels=np.arange(n) % 3, groups=np.arange(n) // 4, times=np.arange(n) // 2)
-    folds = make_splits(ds, SplitConfig(method="kfold", k=4, kfold_by=by, val=0.0), "classification")
+    folds = make_splits(
+        ds, SplitConfig(method="kfold", k=4, kfold_by=by, val=0.0), "classification"
+    )
     assert len(folds) == 4
     tests = np.concatenate([f["test"] for f in folds])
     if by != "time":  # expanding window: the first block is never a test fold
@@ -107,9 +109,7 @@ def test_kfold_impossible_requests_name_numbers() -> None:
         make_splits(_ds(5), SplitConfig(method="kfold", k=10, kfold_by="random"), None)
     y = np.array([0] * 20 + [1] * 2)
     with pytest.raises(SplitError, match="class '1' of d has 2 sample"):
-        make_splits(
-            _ds(22, labels=y), SplitConfig(method="kfold", k=3, kfold_by="stratified"), "c"
-        )
+        make_splits(_ds(22, labels=y), SplitConfig(method="kfold", k=3, kfold_by="stratified"), "c")
     with pytest.raises(SplitError, match="larger than the 3 groups"):
         make_splits(
             _ds(9, groups=np.arange(9) // 3),

@@ -57,10 +57,22 @@ def test_time_column_parsed(tmp_path: Path) -> None:
     ("content", "kwargs", "needle"),
     [
         (b"", {}, "is empty"),
-        ("text,label\ncaf\xe9,1\n".encode("latin-1"), {}, r"not valid UTF-8 \(byte 0xe9 on line 2\)"),
+        (
+            "text,label\ncaf\xe9,1\n".encode("latin-1"),
+            {},
+            r"not valid UTF-8 \(byte 0xe9 on line 2\)",
+        ),
         (b"a;b;label\n1;2;0\n", {}, "set data.source.delimiter=';'"),
-        (b"a,b,y\n1,2,0\n", {"label": "label"}, "column 'label' not found in .* \\(columns: a, b, y\\)"),
-        (b"a,b,label\n1,,0\n2,,1\n", {"features": ["b"], "text": None, "label": "b"}, "entirely empty"),
+        (
+            b"a,b,y\n1,2,0\n",
+            {"label": "label"},
+            "column 'label' not found in .* \\(columns: a, b, y\\)",
+        ),
+        (
+            b"a,b,label\n1,,0\n2,,1\n",
+            {"features": ["b"], "text": None, "label": "b"},
+            "entirely empty",
+        ),
         (b"text,label\n,1\n,0\n", {"text": "text"}, "column 'text' .* is entirely empty"),
     ],
 )
