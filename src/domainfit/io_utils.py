@@ -18,7 +18,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -45,7 +45,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}."))
     try:
         yield tmp
-        os.replace(tmp, final)
+        tmp.replace(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
