@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from domainfit.data.audit import AuditReport, audit_prepared
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain
 from domainfit.data.pipeline import clean_and_split, load_domains
+from domainfit.data.prepare import PreparedRun, prepare_run
 from domainfit.data.sources.memory import from_numpy, from_pandas
 from domainfit.errors import ConfigError
 
@@ -40,6 +42,26 @@ def audit(
         given["target"] = load_domain(target, base_dir)
     raw = load_domains(cfg, base_dir, given)
     return audit_prepared(clean_and_split(raw, cfg), cfg)
+
+
+def prepare(
+    config: ConfigLike,
+    out: str | Path | None = None,
+    *,
+    overrides: list[str] | None = None,
+) -> PreparedRun:
+    """Clean, split and fit preprocessing on the training split; write it all to ``out``
+    (default ``runs/<name>-<time>``). Refuses data that cannot train (see ``validate``)."""
+    cfg, base_dir = _config(config, None, overrides)
+    out_dir = Path(out) if out is not None else default_run_dir(cfg.name)
+    if out_dir.exists():
+        raise ConfigError(f"output folder {out_dir} already exists", "choose another --out")
+    raw = load_domains(cfg, base_dir)
+    return prepare_run(raw, cfg, out_dir)
+
+
+def default_run_dir(name: str) -> Path:
+    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _config(

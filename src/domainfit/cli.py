@@ -75,6 +75,27 @@ def audit(
             Console().print(f"JSON written to {json_path}")
 
 
+@app.command()
+def prepare(
+    config: Annotated[Path, typer.Argument(help="A run config (.yaml).")],
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default runs/<name>-<time>).")
+    ] = None,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Clean, split, and fit preprocessing and feature selection on the training split.
+
+    Refuses data that cannot train (unreadable files, a single class, empty columns).
+    Example: domainfit prepare examples/tabular_time.yaml --out runs/sensors
+    """
+    run = api.prepare(config, out, overrides=list(set_ or []))
+    if not quiet:
+        console = Console()
+        render_audit(run.audit, console)
+        console.print(f"prepared data written to {run.dir}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors -> one line and exit 2; internal errors -> exit 1 and a log."""
     args = list(sys.argv[1:] if argv is None else argv)
