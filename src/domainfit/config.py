@@ -108,6 +108,12 @@ class PreprocessConfig(StrictModel):
     fill_value: float | str | None = None
     categorical: Literal["onehot", "drop"] = "onehot"
 
+    @model_validator(mode="after")
+    def _fill_value_needed(self) -> PreprocessConfig:
+        if self.impute == "constant" and self.fill_value is None:
+            raise ValueError("preprocess.impute='constant' needs preprocess.fill_value; set it")
+        return self
+
 
 class TimeFeaturesConfig(StrictModel):
     """Features from the past of each row (sorted by the time column, per group if any)."""
@@ -133,7 +139,9 @@ class FeaturesConfig(StrictModel):
         "none", "variance", "chi2", "mutual_info", "correlation", "rfe", "rfecv", "l1", "tree"
     ] = "none"
     k: int | None = Field(None, ge=1, description="features to keep (chi2, mutual_info, rfe)")
-    threshold: float | None = Field(None, description="variance or correlation threshold")
+    threshold: float | None = Field(
+        None, description="variance, correlation or importance threshold (by method)"
+    )
     time_features: TimeFeaturesConfig | None = None
 
 
