@@ -7,16 +7,19 @@ Near keys: text lowercased with punctuation and spacing removed; table and featu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from domainfit.data.dataset import DomainDataset
+from domainfit.progress import track
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -38,9 +41,7 @@ def exact_keys(ds: DomainDataset) -> list[str | None]:
         return _frame_keys(ds.inputs, decimals=None)
     if ds.kind == "features":
         return _matrix_keys(ds.inputs, decimals=None)
-    from domainfit.data.image_files import file_sha256
-
-    return [_safe(file_sha256, p) for p in ds.inputs]
+    return [_image_key(p, "exact") for p in track(ds.inputs, "hashing images")]
 
 
 def near_keys(ds: DomainDataset, decimals: int = 3) -> list[str | None]:
@@ -53,16 +54,26 @@ def near_keys(ds: DomainDataset, decimals: int = 3) -> list[str | None]:
         return _frame_keys(ds.inputs, decimals=decimals)
     if ds.kind == "features":
         return _matrix_keys(ds.inputs, decimals=decimals)
-    from domainfit.data.image_files import perceptual_hash
-
-    return [_safe(perceptual_hash, p) for p in ds.inputs]
+    return [_image_key(p, "near") for p in track(ds.inputs, "perceptual hashes")]
 
 
-def _safe(fn, path: str) -> str | None:  # type: ignore[no-untyped-def]
+@functools.lru_cache(maxsize=200_000)
+def _cached_image_key(path: str, how: str, mtime_ns: int, size: int) -> str | None:
+    from domainfit.data.image_files import file_sha256, perceptual_hash
+
     try:
-        return fn(path)
+        return file_sha256(path) if how == "exact" else perceptual_hash(path)
     except OSError:
         return None
+
+
+def _image_key(path: str, how: str) -> str | None:
+    """Cached per file version: the audit hashes before and after cleaning and splitting."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return _cached_image_key(path, how, st.st_mtime_ns, st.st_size)
 
 
 def _cell(value: object, decimals: int | None) -> str:
