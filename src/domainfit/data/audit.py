@@ -11,7 +11,7 @@ from domainfit.data.audit_checks import AuditItem
 from domainfit.data.clean import CleanAction
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.pipeline import PreparedData
-from domainfit.data.row_keys import exact_keys, near_keys
+from domainfit.data.row_keys import exact_keys, near_keys, near_keys_joint
 from domainfit.data.split import PARTS, Fold
 
 
@@ -99,10 +99,8 @@ def _cross_domain(src: DomainDataset, tgt: DomainDataset, cfg: RunConfig) -> lis
         items.append(AuditItem(name, "labels_only_in_target", len(only), ", ".join(only), [], {}))
     decimals = cfg.audit.near_duplicate_decimals
     if src.kind == tgt.kind:
-        exact, near = _overlap(
-            (exact_keys(src), near_keys(src, decimals)),
-            (exact_keys(tgt), near_keys(tgt, decimals)),
-        )
+        near_src, near_tgt = near_keys_joint([src, tgt], decimals)
+        exact, near = _overlap((exact_keys(src), near_src), (exact_keys(tgt), near_tgt))
         items += _leak_items(name, "source", "target", src, tgt, exact, near, cfg)
     return items
 

@@ -2,7 +2,7 @@
 
 Exact keys: the raw text, the row's values, the feature vector's bytes, an image file's bytes.
 Near keys: text lowercased with punctuation and spacing removed; table and feature rows rounded to
-``decimals``; images by perceptual hash (resized or recompressed copies share it).
+``decimals``; images by perceptual hashes within a few bits of each other.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import scipy.sparse as sp
 from domainfit.data.dataset import DomainDataset
 from domainfit.progress import track
 
+# Copies (re-encoded, resized) measured within 2-9 bits of 64; distinct photos 14+ bits apart.
+PHASH_MAX_BITS = 6
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -54,7 +56,27 @@ def near_keys(ds: DomainDataset, decimals: int = 3) -> list[str | None]:
         return _frame_keys(ds.inputs, decimals=decimals)
     if ds.kind == "features":
         return _matrix_keys(ds.inputs, decimals=decimals)
-    return [_image_key(p, "near") for p in track(ds.inputs, "perceptual hashes")]
+    return near_keys_joint([ds], decimals)[0]
+
+
+def near_keys_joint(sets: list[DomainDataset], decimals: int = 3) -> list[list[str | None]]:
+    """Near keys comparable across datasets. Images need this: perceptual hashes of copies
+    differ by a few bits, so hashes within ``PHASH_MAX_BITS`` are grouped over all sets at once."""
+    if not sets or any(ds.kind != "image" for ds in sets):
+        return [near_keys(ds, decimals) for ds in sets]
+    from domainfit.data.image_files import group_similar_hashes
+
+    raw: list[str | None] = []
+    for ds in sets:
+        bad = {p.index for p in ds.problems}  # a decodable but truncated file is no duplicate
+        keys = [_image_key(p, "near") for p in track(ds.inputs, "perceptual hashes")]
+        raw += [None if i in bad else k for i, k in enumerate(keys)]
+    grouped = group_similar_hashes(raw, PHASH_MAX_BITS)
+    out, start = [], 0
+    for ds in sets:
+        out.append(grouped[start : start + len(ds)])
+        start += len(ds)
+    return out
 
 
 @functools.lru_cache(maxsize=200_000)
