@@ -49,3 +49,25 @@ def staged_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_format(d: Any, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """A saved state of ours, of the version this code reads; otherwise a clear DataError."""
+    from domainfit.errors import DataError
+
+    if not isinstance(d, dict) or (d.get("format"), d.get("version")) != (fmt, version):
+        raise DataError(
+            f"not a domainfit {what} of format version {version}", "run prepare again to refit it"
+        )
+    return d
+
+
+def read_state(path: str | Path, fmt: str, version: int, what: str) -> dict[str, Any]:
+    """Read a JSON state written by ``write_json_atomic`` and check its format."""
+    from domainfit.errors import DataError
+
+    try:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DataError(f"cannot read {what} file {path}: {exc}", "run prepare") from None
+    return check_format(d, fmt, version, what)

@@ -39,7 +39,7 @@ from sklearn.linear_model import LassoCV, LogisticRegression, Ridge
 
 from domainfit.config import FeaturesConfig
 from domainfit.errors import ConfigError, DataError
-from domainfit.io_utils import write_json_atomic
+from domainfit.io_utils import check_format, read_state, write_json_atomic
 
 FORMAT = "domainfit.features"
 VERSION = 1
@@ -127,11 +127,7 @@ class FeatureSelector:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureSelector:
-        if not isinstance(d, dict) or (d.get("format"), d.get("version")) != (FORMAT, VERSION):
-            raise DataError(
-                f"not a domainfit feature selection of format version {VERSION}",
-                "run prepare again to refit it",
-            )
+        check_format(d, FORMAT, VERSION, "feature selection")
         cfg = FeaturesConfig(select=d["method"], k=d["k"], threshold=d["threshold"])
         sel = cls(cfg, task=d["task"], seed=d["seed"])
         keys = ("method", "k", "threshold", "task", "seed", "names", "selected", "score_kind")
@@ -144,11 +140,7 @@ class FeatureSelector:
 
     @classmethod
     def load(cls, path: str | Path) -> FeatureSelector:
-        try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            msg = f"cannot read feature selection file {path}: {exc}"
-            raise DataError(msg, "run prepare") from None
+        d = read_state(path, FORMAT, VERSION, "feature selection")
         return cls.from_dict(d)
 
     def _fitted(self) -> dict[str, Any]:

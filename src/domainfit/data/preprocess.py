@@ -16,7 +16,6 @@ data has no imputable gaps). Output: float32 CSR.
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from sklearn.impute import SimpleImputer
 from domainfit.config import PreprocessConfig
 from domainfit.data.dataset import DomainDataset
 from domainfit.errors import ConfigError, DataError
-from domainfit.io_utils import write_json_atomic
+from domainfit.io_utils import check_format, read_state, write_json_atomic
 
 Scaled = tuple[str, dict[str, list[float] | None]]  # scaler name, fitted statistics
 FORMAT = "domainfit.preprocessor"
@@ -82,11 +81,7 @@ class Preprocessor:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
-        if not isinstance(d, dict) or (d.get("format"), d.get("version")) != (FORMAT, VERSION):
-            raise DataError(
-                f"not a domainfit preprocessor of format version {VERSION}",
-                "run prepare again to refit it",
-            )
+        check_format(d, FORMAT, VERSION, "preprocessor")
         pre = cls(PreprocessConfig(**d["config"]))
         state = {k: v for k, v in d.items() if k not in ("format", "version", "config")}
         pre.state = copy.deepcopy(state)
@@ -98,10 +93,7 @@ class Preprocessor:
 
     @classmethod
     def load(cls, path: str | Path) -> Preprocessor:
-        try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"cannot read preprocessor file {path}: {exc}", "run prepare") from None
+        d = read_state(path, FORMAT, VERSION, "preprocessor")
         return cls.from_dict(d)
 
     def _fitted(self) -> dict[str, Any]:
