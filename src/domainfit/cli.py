@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from domainfit import api
 from domainfit.console import render_audit
@@ -94,6 +95,27 @@ def prepare(
         console = Console()
         render_audit(run.audit, console)
         console.print(f"prepared data written to {run.dir}")
+
+
+@app.command()
+def datasets(json_path: JsonOpt = None) -> None:
+    """List the named public data sets, verifying each against the data root's SHA256SUMS.
+
+    Example: DOMAINFIT_DATA=../shared/data domainfit datasets
+    """
+    from domainfit.data.benchmarks import check_named
+    from domainfit.paths import data_root
+
+    rows = check_named()
+    if json_path is not None:
+        write_json_atomic(json_path, {"data_root": str(data_root()), "sets": rows})
+    table = Table(title=f"Named data sets in {data_root()}", title_justify="left")
+    for col in ("name", "kind", "description", "status"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        status = "[green]ok[/]" if r["status"] == "ok" else f"[red]{r['status']}[/]"
+        table.add_row(r["name"], r["kind"], r["description"], status)
+    Console().print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,9 +55,9 @@ def test_amazon_reviews_text(subset: str) -> None:
     assert ds.meta["class_names"] == ["negative", "positive"]
     assert ds.ids[0] == "negative.review#1" and ds.ids[1000] == "positive.review#1"
     assert ds.ids[-1] == "positive.review#1000"
-    rating = ds.meta["rating"]
+    rating = ds.extras["rating"]
     assert set(rating[ds.labels == 0]) <= {1.0, 2.0} and set(rating[ds.labels == 1]) <= {4.0, 5.0}
-    assert len(set(ds.meta["unique_id"])) == 2000
+    assert len(set(ds.extras["unique_id"])) == 2000
     assert all(isinstance(t, str) and t for t in ds.inputs)
     assert not any("<review_text>" in t or "\x1a" in t for t in ds.inputs)
 
@@ -66,8 +66,8 @@ def test_amazon_review_content_and_lost_characters() -> None:
     ds = load_named("amazon-reviews:kitchen")
     first_positive = ds.inputs[1000]
     assert first_positive.startswith("For those of you unfamiliar with the")
-    assert ds.meta["title"][1000] == "Perfectly fits the books' atmosphere"
-    assert ds.meta["unique_id"][1000].startswith("B00068N1DO:")
+    assert ds.extras["title"][1000] == "Perfectly fits the books' atmosphere"
+    assert ds.extras["unique_id"][1000].startswith("B00068N1DO:")
     # books/negative.review has "na<SUB>ve": the control character becomes U+FFFD.
     books = load_named("amazon-reviews:books")
     assert any("na\ufffdve" in t for t in books.inputs[:1000])
@@ -269,3 +269,10 @@ def test_missing_or_incomplete_checksum_list(
     sums.unlink()
     with pytest.raises(DataError, match=r"needs the checksum list .*SHA256SUMS, which is missing"):
         load_named("office-caltech-surf:dslr")
+
+
+def test_review_extras_follow_subsets() -> None:
+    ds = load_named("amazon-reviews:dvd")
+    sub = ds.subset([1999, 0])
+    assert sub.extras["unique_id"][0] == ds.extras["unique_id"][1999]
+    assert sub.extras["rating"][1] == ds.extras["rating"][0]

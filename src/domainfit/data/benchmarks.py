@@ -7,11 +7,10 @@ Names (``list_named()``), each a DomainDataset whose ``domain`` is the readable 
   in ``meta["class_names"]`` (back_pack ... projector, alphabetical as in the GFK release).
 - ``amazon-reviews:{books,dvd,electronics,kitchen}`` (subset name): Blitzer et al. 2007 raw
   reviews, kind "text". The input is ``<review_text>`` alone (the usual choice in the domain
-  adaptation literature; the title is kept in ``meta["title"]``). Labels: 1 = positive.review,
+  adaptation literature; the title is kept in ``extras["title"]``). Labels: 1 = positive.review,
   0 = negative.review (negatives first), ``meta["class_names"] == ["negative", "positive"]``;
-  ``meta["rating"]`` (float, NaN if absent), ``meta["unique_id"]``; ids ``positive.review#12``
-  (file and 1-based position). Per-sample meta lists follow the sample order but are not
-  re-indexed by ``DomainDataset.subset``.
+  ``extras["rating"]`` (float, NaN if absent), ``extras["unique_id"]``; ids ``positive.review#12``
+  (file and 1-based position); ``subset`` keeps the extras aligned with the samples.
 - ``amazon-reviews-bow:{books,dvd,electronics,kitchen}`` (subset name): the 5000-d unigram and
   bigram counts used by DANN, sparse CSR. ``amazon-reviews-bow:kitchen`` is the ``_train`` file
   (2000 reviews), ``amazon-reviews-bow:kitchen/test`` the ``_test`` file; both are read
@@ -105,6 +104,24 @@ def is_named(spec: str) -> bool:
 
 def list_named() -> list[str]:
     return sorted(NAMED)
+
+
+def check_named() -> list[dict[str, str]]:
+    """Each named set with ``status``: ok, or the reason it cannot be loaded (missing, corrupt)."""
+    root = data_root()
+    rows = []
+    for name in list_named():
+        entry = NAMED[name]
+        try:
+            for relative in entry.files:
+                verified(root, relative, name)
+            status = "ok"
+        except DataError as err:
+            status = err.message
+        rows.append(
+            {"name": name, "kind": entry.kind, "description": entry.description, "status": status}
+        )
+    return rows
 
 
 def load_named(spec: str) -> DomainDataset:
@@ -304,11 +321,11 @@ def _read_reviews(entry: NamedSet, paths: list[Path]) -> DomainDataset:
         labels=np.array(labels, dtype=np.int64),
         ids=ids,
         origin=", ".join(str(p) for p in paths),
-        meta={
-            "class_names": SENTIMENT_CLASSES,
+        meta={"class_names": SENTIMENT_CLASSES},
+        extras={
             "rating": np.array([_rating(r.get("rating")) for r in reviews]),
-            "unique_id": [r.get("unique_id", "") for r in reviews],
-            "title": [r.get("title", "") for r in reviews],
+            "unique_id": np.array([r.get("unique_id", "") for r in reviews], dtype=object),
+            "title": np.array([r.get("title", "") for r in reviews], dtype=object),
         },
     )
 

@@ -35,6 +35,8 @@ class DomainDataset:
     ``labels``, ``groups`` and ``times`` are 1-d numpy arrays of length n (or None); missing
     labels are ``None``/``NaN``. ``parts`` is a predefined split ("train"/"val"/"test") when the
     data carries one. ``ids`` names each sample for humans ("row 12", a file path).
+    ``extras`` holds further per-sample arrays (a review's rating, say), indexed with the samples;
+    ``meta`` holds facts about the whole set (class names, image shape).
     """
 
     domain: str
@@ -47,6 +49,7 @@ class DomainDataset:
     ids: list[str] = field(default_factory=list)
     origin: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
     problems: list[LoadProblem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -57,6 +60,9 @@ class DomainDataset:
             arr = getattr(self, name)
             if arr is not None and len(arr) != n:
                 raise ValueError(f"{name} has {len(arr)} entries but there are {n} samples")
+        for name, arr in self.extras.items():
+            if len(arr) != n:
+                raise ValueError(f"extras[{name!r}] has {len(arr)} entries, not {n}")
         if len(self.ids) != n:
             raise ValueError(f"ids has {len(self.ids)} entries but there are {n} samples")
 
@@ -106,5 +112,6 @@ class DomainDataset:
             times=None if self.times is None else self.times[idx],
             parts=None if self.parts is None else self.parts[idx],
             ids=[self.ids[i] for i in idx],
+            extras={k: np.asarray(v)[idx] for k, v in self.extras.items()},
             problems=problems,
         )

@@ -60,7 +60,7 @@ def detect_format(path: Path) -> str:
             return "hf_disk"
         return "image_folder"
     suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".bz2":
+    if suffixes and suffixes[-1] in (".bz2", ".gz"):
         suffixes = suffixes[:-1]
     ext = suffixes[-1] if suffixes else ""
     if ext in _EXTENSIONS:
