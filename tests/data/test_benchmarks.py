@@ -12,8 +12,9 @@ import scipy.sparse as sp
 
 from domainfit.config import DataSpec
 from domainfit.data import benchmarks
-from domainfit.data.benchmarks import is_named, list_named, load_named, parse_reviews
+from domainfit.data.benchmarks import is_named, list_named, load_named
 from domainfit.data.load import load_domain
+from domainfit.data.review_files import parse_reviews
 from domainfit.errors import DataError
 
 OFFICE_COUNTS = {"amazon": 958, "caltech": 1123, "dslr": 157, "webcam": 295}

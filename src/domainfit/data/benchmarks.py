@@ -35,7 +35,6 @@ A name is only a name when the text is not an existing path (``./mnist-test`` is
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ import numpy as np
 
 from domainfit.data.dataset import DomainDataset, Kind
 from domainfit.data.idx import read_idx
+from domainfit.data.review_files import rating, read_review_file
 from domainfit.data.sources.arrays import arrays_to_dataset
 from domainfit.data.sources.matlab import read_variables
 from domainfit.data.sources.svmlight import read_svmlight
@@ -272,35 +272,6 @@ def _read_jda(entry: NamedSet, paths: list[Path]) -> DomainDataset:
     return _finish(ds, paths[0], {"class_names": DIGIT_CLASSES, "image_shape": (16, 16)})
 
 
-# Lines stand alone in these files; anchoring on whole lines keeps a stray "<" or "&" in the
-# text harmless (the files are not valid XML).
-_REVIEW = re.compile(r"^<review>[ \t]*$(.*?)^</review>[ \t]*$", re.M | re.S)
-_FIELD = re.compile(r"^<([a-z_]+)>[ \t]*\n(.*?)\n?^</\1>[ \t]*$", re.M | re.S)
-
-
-def parse_reviews(text: str) -> list[dict[str, str]]:
-    """Each ``<review>`` block of a Blitzer ``.review`` file as {tag: stripped content}."""
-    return [
-        {m.group(1): m.group(2).strip() for m in _FIELD.finditer(block)}
-        for block in _REVIEW.findall(text)
-    ]
-
-
-def read_review_file(path: Path) -> list[dict[str, str]]:
-    # The files are UTF-8 in which characters lost in an earlier conversion show up as U+FFFD or
-    # as the control character SUB (0x1A); both become U+FFFD so no control character reaches a
-    # tokenizer or a CSV/JSON writer, and any odd byte decodes the same way every time.
-    text = path.read_bytes().decode("utf-8", errors="replace").replace("\x1a", "\ufffd")
-    return parse_reviews(text)
-
-
-def _rating(value: str | None) -> float:
-    try:
-        return float(value) if value else float("nan")
-    except ValueError:
-        return float("nan")
-
-
 def _read_reviews(entry: NamedSet, paths: list[Path]) -> DomainDataset:
     texts: list[str | None] = []
     labels: list[int] = []
@@ -323,7 +294,7 @@ def _read_reviews(entry: NamedSet, paths: list[Path]) -> DomainDataset:
         origin=", ".join(str(p) for p in paths),
         meta={"class_names": SENTIMENT_CLASSES},
         extras={
-            "rating": np.array([_rating(r.get("rating")) for r in reviews]),
+            "rating": np.array([rating(r.get("rating")) for r in reviews]),
             "unique_id": np.array([r.get("unique_id", "") for r in reviews], dtype=object),
             "title": np.array([r.get("title", "") for r in reviews], dtype=object),
         },
