@@ -112,3 +112,32 @@ def test_bad_ratios(
 def test_debug_shows_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "audit", str(tmp_path / "nope.csv"), "--debug")
     assert code == 2 and "Traceback" in err
+
+
+def test_internal_error_exit_1_with_log(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import domainfit.api
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(domainfit.api, "audit", boom)
+    code, _, err = run(capsys, "audit", "x.csv")
+    assert code == 1 and "internal error: RuntimeError: kaput" in err
+    log = Path(err.split("traceback written to ")[1].split(";")[0].strip())
+    assert "RuntimeError: kaput" in log.read_text()
+    log.unlink()
+
+
+def test_interrupt_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import domainfit.api
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(domainfit.api, "audit", interrupted)
+    code, _, _ = run(capsys, "audit", "x.csv")
+    assert code == 130

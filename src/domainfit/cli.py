@@ -124,22 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="domainfit")  # raises SystemExit on success and usage errors
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 0
+        code = app(args=args, prog_name="domainfit", standalone_mode=False)
     except DomainfitError as err:
         if debug:
             traceback.print_exc()
         err_console.print(f"[bold red]error:[/] {err.line()}", highlight=False, soft_wrap=True)
         return 2
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         err_console.print("interrupted")
         return 130
-    except Exception as err:  # an internal error: short message, traceback in a log file
+    except Exception as err:
+        if hasattr(err, "show") and hasattr(err, "exit_code"):  # click's usage errors
+            err.show()
+            return int(err.exit_code)
         if debug:
             traceback.print_exc()
         return _internal_error(err)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def _internal_error(err: Exception) -> int:
