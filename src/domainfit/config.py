@@ -152,6 +152,28 @@ class AuditConfig(StrictModel):
     max_examples: int = Field(5, ge=1)
 
 
+class HeadConfig(StrictModel):
+    type: Literal["linear", "mlp"] = "linear"
+    hidden: int = Field(256, ge=1, description="hidden units of the MLP head")
+    dropout: float = Field(0.1, ge=0, lt=1)
+
+
+class ModelConfig(StrictModel):
+    """A pretrained backbone and the head put on it."""
+
+    backbone: str = Field(
+        description="hf:<id or folder>, timm:<name>, torchvision:<name>, local:<folder>, "
+        "python:<module>:<callable>, or minilm"
+    )
+    weights: str | None = Field(None, description="weights file for timm/torchvision models")
+    allow_download: bool = False
+    trust_remote_code: bool = False
+    allow_python: bool = Field(False, description="permit python:<module>:<callable> specs")
+    pooling: Literal["cls", "mean"] = "mean"
+    max_length: int = Field(256, ge=8, description="token limit for text backbones")
+    head: HeadConfig = Field(default_factory=HeadConfig)
+
+
 class RunConfig(StrictModel):
     """A whole run. Sections for models, training and the rest arrive with their issues."""
 
@@ -163,3 +185,4 @@ class RunConfig(StrictModel):
     preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    model: ModelConfig | None = None

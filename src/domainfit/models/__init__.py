@@ -1,0 +1,1 @@
+"""Pretrained backbones, heads and layer groups."""
