@@ -174,6 +174,48 @@ class ModelConfig(StrictModel):
     head: HeadConfig = Field(default_factory=HeadConfig)
 
 
+class EarlyStoppingConfig(StrictModel):
+    metric: str = Field("val.loss", description="metric watched, e.g. val.loss or val.accuracy")
+    mode: Literal["min", "max", "auto"] = "auto"
+    patience: int = Field(3, ge=1, description="evaluations without improvement before stopping")
+    min_delta: float = Field(0.0, ge=0)
+
+
+class TrainConfig(StrictModel):
+    """Optimisation. Learning rates are per optimizer step; schedules step once per update."""
+
+    epochs: int = Field(3, ge=1)
+    batch_size: int = Field(32, ge=1)
+    grad_accum: int = Field(1, ge=1, description="micro-batches per optimizer step")
+    optimizer: Literal["sgd", "adam", "adamw", "rmsprop"] = "adamw"
+    lr: float = Field(3e-5, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1, description="sgd and rmsprop")
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    schedule: Literal[
+        "constant", "step", "multistep", "exponential", "cosine", "linear", "onecycle"
+    ] = "linear"
+    warmup_steps: int = Field(0, ge=0)
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="of all steps; wins over steps")
+    step_size: int = Field(1, ge=1, description="step: decay every this many epochs")
+    milestones: list[int] = Field(default_factory=list, description="multistep: epochs")
+    gamma: float = Field(0.1, gt=0, description="decay factor of step/multistep/exponential")
+    clip_grad_norm: float | None = Field(1.0, gt=0)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    eval_every_steps: int | None = Field(None, ge=1, description="default: every epoch")
+    early_stopping: EarlyStoppingConfig | None = None
+    num_workers: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _schedule_options(self) -> TrainConfig:
+        if self.schedule == "multistep" and not self.milestones:
+            raise ValueError("train.schedule='multistep' needs train.milestones (epochs)")
+        if self.nesterov and self.optimizer != "sgd":
+            raise ValueError("train.nesterov applies to train.optimizer='sgd' only")
+        return self
+
+
 class RunConfig(StrictModel):
     """A whole run. Sections for models, training and the rest arrive with their issues."""
 
@@ -186,3 +228,4 @@ class RunConfig(StrictModel):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     model: ModelConfig | None = None
+    train: TrainConfig = Field(default_factory=TrainConfig)

@@ -1,0 +1,1 @@
+"""Training engine: optimisers, schedules, checkpoints, the loop."""
