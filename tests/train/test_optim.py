@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import torch
 from torch import nn
@@ -29,7 +31,7 @@ def test_linear_warmup_then_linear_decay() -> None:
     first = [row[0] for row in lrs]
     assert first[0] == pytest.approx(1 / 5) and first[3] == pytest.approx(4 / 5)
     assert first[4] == pytest.approx(1.0)
-    assert first[-1] < 0.1 and all(a >= b for a, b in zip(first[4:], first[5:], strict=False))
+    assert first[-1] < 0.1 and all(a >= b for a, b in pairwise(first[4:]))
 
 
 def test_group_ratios_survive_the_schedule() -> None:
