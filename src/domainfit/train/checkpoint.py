@@ -1,0 +1,149 @@
+"""Checkpoints that a kill at any moment cannot break.
+
+A checkpoint is a folder ``step-<n>/`` holding ``model.safetensors``, ``optimizer.pt`` and
+``scheduler.pt`` (tensors and plain values only, read back with ``weights_only=True``),
+``rng.pt`` (torch, numpy and Python generator states) and ``state.json`` (epoch, step, the
+position inside the epoch, the trainer's and the strategy's own state). The folder is written
+under a temporary name and renamed when complete; the file ``latest`` then names it, also
+replaced atomically. A reader trusts only ``latest``, so a half-written checkpoint is invisible.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from domainfit.errors import DataError
+from domainfit.io_utils import staged_dir, write_json_atomic, write_text_atomic
+
+LATEST = "latest"
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    state: dict[str, Any]
+
+
+def rng_state() -> dict[str, Any]:
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def save_checkpoint(
+    folder: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    state: dict[str, Any],
+    keep: int = 2,
+) -> Path:
+    """Write ``folder/step-<step>`` whole, point ``latest`` at it, prune older ones."""
+    final = folder / f"step-{step:08d}"
+    if final.exists():  # a re-run of the same step after a resume: replace it whole
+        shutil.rmtree(final)
+    with staged_dir(final) as tmp:
+        tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(tensors, str(tmp / "model.safetensors"))
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        rng = rng_state()
+        torch.save(
+            {
+                "torch": rng["torch"],
+                "numpy": _numpy_state(rng["numpy"]),
+                "python": _python_state(rng["python"]),
+            },
+            tmp / "rng.pt",
+        )
+        write_json_atomic(tmp / "state.json", state)
+    write_text_atomic(folder / LATEST, final.name + "\n")
+    _prune(folder, keep, final.name)
+    return final
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    pointer = folder / LATEST
+    if not pointer.is_file():
+        return None
+    path = folder / pointer.read_text(encoding="utf-8").strip()
+    return path if (path / "state.json").is_file() else None
+
+
+def load_checkpoint(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> Checkpoint:
+    """Restore everything saved, RNG states included; returns the trainer state."""
+    try:
+        model.load_state_dict(load_file(str(path / "model.safetensors")))
+        optimizer.load_state_dict(torch.load(path / "optimizer.pt", weights_only=True))
+        scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=True))
+        rng = torch.load(path / "rng.pt", weights_only=True)
+        state = json.loads((path / "state.json").read_text(encoding="utf-8"))
+    except (OSError, RuntimeError, json.JSONDecodeError) as err:
+        raise DataError(
+            f"checkpoint {path} cannot be read ({err})", "resume from another run or start again"
+        ) from None
+    set_rng_state(
+        {
+            "torch": rng["torch"],
+            "numpy": _numpy_tuple(rng["numpy"]),
+            "python": _python_tuple(rng["python"]),
+        }
+    )
+    return Checkpoint(path, state)
+
+
+def _numpy_state(st: tuple[Any, ...]) -> dict[str, Any]:
+    # torch.load(weights_only=True) accepts tensors and plain containers, not numpy arrays.
+    name, keys, pos, has_gauss, gauss = st
+    return {
+        "name": name,
+        "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "gauss": float(gauss),
+    }
+
+
+def _numpy_tuple(d: dict[str, Any]) -> tuple[Any, ...]:
+    keys = d["keys"].numpy().astype(np.uint32)
+    return (d["name"], keys, d["pos"], d["has_gauss"], d["gauss"])
+
+
+def _python_state(st: tuple[Any, ...]) -> dict[str, Any]:
+    version, internal, gauss = st
+    return {"version": version, "internal": list(internal), "gauss": gauss}
+
+
+def _python_tuple(d: dict[str, Any]) -> tuple[Any, ...]:
+    return (d["version"], tuple(d["internal"]), d["gauss"])
+
+
+def _prune(folder: Path, keep: int, current: str) -> None:
+    steps = sorted(p for p in folder.glob("step-*") if p.is_dir())
+    complete = [p for p in steps if (p / "state.json").is_file()]
+    stale = complete[:-keep] + [p for p in steps if p not in complete]
+    for old in stale:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in folder.glob(".step-*"):  # leftovers of a write killed mid-way
+        shutil.rmtree(tmp, ignore_errors=True)
