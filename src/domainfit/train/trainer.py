@@ -1,0 +1,214 @@
+"""The training loop on Hugging Face Accelerate: accumulation, clipping, mixed precision,
+validation, early stopping, a NaN guard, and checkpoints a resumed run continues exactly."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from safetensors.torch import save_file
+from torch import nn
+
+from domainfit.config import TrainConfig
+from domainfit.data.loaders import Batches, EncodedSet
+from domainfit.errors import DomainfitError
+from domainfit.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from domainfit.train.optim import build_optimizer, build_scheduler
+
+
+class TrainingDivergedError(DomainfitError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class FitResult:
+    history: list[dict[str, float]]
+    best: dict[str, float] | None
+    stopped_early: bool
+    global_step: int
+    best_model: Path | None = None
+
+
+@dataclass
+class _State:
+    epoch: int = 0
+    next_batch: int = 0
+    global_step: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    best: dict[str, float] | None = None
+    bad_evals: int = 0
+    stopped_early: bool = False
+
+
+class Trainer:
+    """``loss_fn(logits, labels)``; ``groups`` are torch param groups (from a strategy)."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss_fn: nn.Module,
+        groups: list[dict[str, Any]],
+        cfg: TrainConfig,
+        run_dir: Path,
+        *,
+        seed: int = 0,
+        checkpoint_every: int | None = None,
+    ) -> None:
+        self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
+        self.checkpoint_every = checkpoint_every
+        precision = "no" if cfg.precision == "fp32" else cfg.precision
+        self.accelerator = Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+        self.model = model.to(self.accelerator.device)
+        self.loss_fn = loss_fn
+        self.optimizer = build_optimizer(groups, cfg)
+        self.scheduler: Any = None
+        self.state = _State()
+
+    def fit(self, train: EncodedSet, val: EncodedSet | None, *, resume: bool = False) -> FitResult:
+        n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
+        steps_per_epoch = math.ceil(n_batches / self.cfg.grad_accum)
+        self.scheduler = build_scheduler(self.optimizer, self.cfg, steps_per_epoch)
+        ckpt_dir = self.run_dir / "checkpoints"
+        if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
+            ckpt = load_checkpoint(last, self.model, self.optimizer, self.scheduler)
+            self.state = _State(**ckpt.state)
+        while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
+            self._epoch(train, n_batches)
+            self._evaluate(val)
+            self.state.epoch += 1
+            self.state.next_batch = 0
+            self._checkpoint(ckpt_dir)
+        best_model = self.run_dir / "model" / "model.safetensors"
+        return FitResult(
+            self.state.history,
+            self.state.best,
+            self.state.stopped_early,
+            self.state.global_step,
+            best_model if best_model.is_file() else None,
+        )
+
+    def _epoch(self, train: EncodedSet, n_batches: int) -> None:
+        self.model.train()
+        batches = Batches(
+            train,
+            self.cfg.batch_size,
+            shuffle=True,
+            seed=self.seed,
+            epoch=self.state.epoch,
+            start_batch=self.state.next_batch,
+        )
+        accum = self.cfg.grad_accum
+        for b, batch in enumerate(batches, start=self.state.next_batch):
+            batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
+            with self.accelerator.autocast():
+                logits = self.model(batch)
+                loss = self.loss_fn(*_align(logits, batch["labels"]))
+            if not torch.isfinite(loss):
+                self._diverged(float(loss.detach()))
+            self.accelerator.backward(loss / accum)
+            if (b + 1) % accum == 0 or b + 1 == n_batches:
+                self._step()
+                self.state.next_batch = b + 1
+                if self.checkpoint_every and self.state.global_step % self.checkpoint_every == 0:
+                    self._checkpoint(self.run_dir / "checkpoints")
+
+    def _step(self) -> None:
+        if self.cfg.clip_grad_norm is not None:
+            self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.global_step += 1
+
+    def _diverged(self, value: float) -> None:
+        lr = self.optimizer.param_groups[0]["lr"]
+        raise TrainingDivergedError(
+            f"loss became {value} at epoch {self.state.epoch}, optimizer step "
+            f"{self.state.global_step} (learning rate {lr:.3g}); the last good checkpoint is "
+            f"in {self.run_dir / 'checkpoints'}",
+            "lower train.lr, keep train.clip_grad_norm on, or check the inputs for NaN/Inf",
+        )
+
+    @torch.no_grad()
+    def _evaluate(self, val: EncodedSet | None) -> None:
+        row: dict[str, float] = {
+            "epoch": float(self.state.epoch),
+            "step": float(self.state.global_step),
+        }
+        if val is not None and len(val) > 0:
+            row.update(
+                evaluate_loss_accuracy(
+                    self.model, self.loss_fn, val, self.cfg.batch_size, self.accelerator.device
+                )
+            )
+        self.state.history.append(row)
+        self._track_best(row)
+
+    def _track_best(self, row: dict[str, float]) -> None:
+        es = self.cfg.early_stopping
+        metric = es.metric if es else "val.loss"
+        if metric not in row:
+            return
+        mode = es.mode if es else "auto"
+        if mode == "auto":
+            mode = "min" if metric.endswith("loss") else "max"
+        sign = 1.0 if mode == "max" else -1.0
+        delta = es.min_delta if es else 0.0
+        best = self.state.best
+        if best is None or sign * (row[metric] - best[metric]) > delta:
+            self.state.best, self.state.bad_evals = dict(row), 0
+            self._save_best()
+        else:
+            self.state.bad_evals += 1
+            if es and self.state.bad_evals >= es.patience:
+                self.state.stopped_early = True
+
+    def _save_best(self) -> None:
+        """The best weights so far, replaced atomically (``predict`` reads them)."""
+        folder = self.run_dir / "model"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / ".model.safetensors.tmp"
+        state = {k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()}
+        save_file(state, str(tmp))
+        tmp.replace(folder / "model.safetensors")
+
+    def _checkpoint(self, folder: Path) -> None:
+        save_checkpoint(
+            folder,
+            self.state.global_step,
+            self.model,
+            self.optimizer,
+            self.scheduler,
+            self.state.__dict__,
+        )
+
+
+def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Binary heads emit one logit: targets become float and match its shape."""
+    if logits.shape[-1] == 1 and labels.dim() == 1:
+        return logits.squeeze(-1), labels.float()
+    return logits, labels
+
+
+def evaluate_loss_accuracy(
+    model: nn.Module, loss_fn: nn.Module, data: EncodedSet, batch_size: int, device: torch.device
+) -> dict[str, float]:
+    model.eval()
+    total, correct, loss_sum = 0, 0, 0.0
+    for batch in Batches(data, batch_size, shuffle=False):
+        batch = {k: v.to(device) for k, v in batch.items()}
+        logits = model(batch)
+        out, target = _align(logits, batch["labels"])
+        loss_sum += float(loss_fn(out, target)) * len(target)
+        pred = (out > 0).long() if out.dim() == 1 else out.argmax(-1)
+        if target.dtype.is_floating_point and out.dim() > 1:
+            correct += 0  # regression: accuracy does not apply
+        else:
+            correct += int((pred == target.long()).sum())
+        total += len(target)
+    model.train()
+    return {"val.loss": loss_sum / total, "val.accuracy": correct / total}
