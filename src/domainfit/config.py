@@ -216,6 +216,10 @@ class TrainConfig(StrictModel):
         return self
 
 
+class StrategyConfig(StrictModel):
+    name: Literal["full", "frozen"] = "full"
+
+
 class RunConfig(StrictModel):
     """A whole run. Sections for models, training and the rest arrive with their issues."""
 
@@ -228,4 +232,5 @@ class RunConfig(StrictModel):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     model: ModelConfig | None = None
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)

@@ -57,9 +57,11 @@ class Trainer:
         *,
         seed: int = 0,
         checkpoint_every: int | None = None,
+        hooks: Any = None,
     ) -> None:
         self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
         self.checkpoint_every = checkpoint_every
+        self.hooks = hooks  # a Strategy: on_epoch_start, set_train_mode, state_dict
         precision = "no" if cfg.precision == "fp32" else cfg.precision
         self.accelerator = Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
         self.model = model.to(self.accelerator.device)
@@ -75,7 +77,10 @@ class Trainer:
         ckpt_dir = self.run_dir / "checkpoints"
         if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
             ckpt = load_checkpoint(last, self.model, self.optimizer, self.scheduler)
+            strategy_state = ckpt.state.pop("strategy", {})
             self.state = _State(**ckpt.state)
+            if self.hooks is not None:
+                self.hooks.load_state_dict(strategy_state)
         while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
             self._epoch(train, n_batches)
             self._evaluate(val)
@@ -92,7 +97,11 @@ class Trainer:
         )
 
     def _epoch(self, train: EncodedSet, n_batches: int) -> None:
+        if self.hooks is not None:
+            self.hooks.on_epoch_start(self.state.epoch, self.optimizer)
         self.model.train()
+        if self.hooks is not None:
+            self.hooks.set_train_mode(self.model)
         batches = Batches(
             train,
             self.cfg.batch_size,
@@ -177,14 +186,10 @@ class Trainer:
         tmp.replace(folder / "model.safetensors")
 
     def _checkpoint(self, folder: Path) -> None:
-        save_checkpoint(
-            folder,
-            self.state.global_step,
-            self.model,
-            self.optimizer,
-            self.scheduler,
-            self.state.__dict__,
-        )
+        state = dict(self.state.__dict__)
+        state["strategy"] = self.hooks.state_dict() if self.hooks is not None else {}
+        step = self.state.global_step
+        save_checkpoint(folder, step, self.model, self.optimizer, self.scheduler, state)
 
 
 def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

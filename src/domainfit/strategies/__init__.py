@@ -1,0 +1,12 @@
+"""Fine-tuning strategies: which parameters train, at which learning rate, and when.
+
+Each is a small registered unit (see ``base.Strategy``). Importing this package registers the
+built-in ones.
+"""
+
+from __future__ import annotations
+
+from domainfit.strategies import frozen, full  # noqa: F401
+from domainfit.strategies.base import STRATEGIES, Strategy, build_strategy
+
+__all__ = ["STRATEGIES", "Strategy", "build_strategy"]

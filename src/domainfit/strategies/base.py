@@ -1,0 +1,65 @@
+"""The Strategy contract. A strategy decides what trains and at which learning rate; the trainer
+only sees torch parameter groups and calls the hooks."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from torch import nn
+
+from domainfit.config import RunConfig
+from domainfit.models.groups import LayerGroup
+from domainfit.registry import Registry
+
+
+class Strategy(ABC):
+    """``groups`` are the backbone's layer groups shallow to deep; ``head`` is the new head."""
+
+    name = "base"
+
+    def __init__(self, cfg: RunConfig, groups: list[LayerGroup], head: nn.Module) -> None:
+        self.cfg = cfg
+        self.groups = groups
+        self.head = head
+
+    @abstractmethod
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Torch param groups for the optimizer; frozen parameters are left out."""
+
+    def on_epoch_start(self, epoch: int, optimizer: Any) -> None:
+        """Unfreezing and schedules of its own happen here (none in the base)."""
+
+    def set_train_mode(self, model: nn.Module) -> None:
+        """Called after ``model.train()``: frozen parts go back to eval mode."""
+
+    def plan(self) -> list[dict[str, Any]]:
+        """For ``inspect``: each group, its size, whether it trains and its learning rate."""
+        lrs = {
+            id(p): g.get("lr", self.cfg.train.lr) for g in self.param_groups() for p in g["params"]
+        }
+        rows = []
+        for grp in [*self.groups, LayerGroup("head", list(self.head.named_parameters()))]:
+            trains = [lrs[id(p)] for _, p in grp.params if id(p) in lrs]
+            rows.append(
+                {
+                    "group": grp.name,
+                    "params": grp.numel,
+                    "trains": bool(trains),
+                    "lr": max(trains) if trains else 0.0,
+                }
+            )
+        return rows
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        return None
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
+
+
+def build_strategy(cfg: RunConfig, groups: list[LayerGroup], head: nn.Module) -> Strategy:
+    return STRATEGIES.get(cfg.strategy.name)(cfg, groups, head)
