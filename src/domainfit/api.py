@@ -18,6 +18,7 @@ from domainfit.data.pipeline import clean_and_split, load_domains
 from domainfit.data.prepare import PreparedRun, prepare_run
 from domainfit.data.sources.memory import from_numpy, from_pandas
 from domainfit.errors import ConfigError
+from domainfit.fit import FitRun, run_fit
 
 DataLike = DomainDataset | pd.DataFrame | str | tuple[Any, Any]
 
@@ -58,6 +59,30 @@ def prepare(
         raise ConfigError(f"output folder {out_dir} already exists", "choose another --out")
     raw = load_domains(cfg, base_dir)
     return prepare_run(raw, cfg, out_dir)
+
+
+def fit(
+    config: ConfigLike | None = None,
+    *,
+    overrides: list[str] | None = None,
+    resume: str | Path | None = None,
+    out: str | Path | None = None,
+) -> FitRun:
+    """Train one run. ``resume=RUN_DIR`` continues a stopped run from its last checkpoint with
+    the config saved in it; the result is the same as if it had never stopped."""
+    if resume is not None:
+        run_dir = Path(resume)
+        if not (run_dir / "config.yaml").is_file():
+            raise ConfigError(f"{run_dir} is not a run folder (no config.yaml)", "check --resume")
+        cfg = load_config(run_dir / "config.yaml", overrides)
+        return run_fit(cfg, None, run_dir, resume=True)
+    if config is None:
+        raise ConfigError("fit needs a config", "pass a YAML path or a dict")
+    cfg, base_dir = _config(config, None, overrides)
+    run_dir = Path(out) if out is not None else default_run_dir(cfg.name)
+    if run_dir.exists():
+        raise ConfigError(f"output folder {run_dir} already exists", "choose another --out")
+    return run_fit(cfg, base_dir, run_dir, resume=False)
 
 
 def default_run_dir(name: str) -> Path:

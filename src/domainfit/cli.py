@@ -98,6 +98,32 @@ def prepare(
 
 
 @app.command()
+def fit(
+    config: Annotated[Path | None, typer.Argument(help="A run config (.yaml).")] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue this stopped run from its last checkpoint.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default runs/<name>-<time>).")
+    ] = None,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train a pretrained backbone with a new head on the source domain; evaluate on every split.
+
+    Example: domainfit fit examples/reviews_minilm.yaml --set train.epochs=1
+    """
+    run = api.fit(config, overrides=list(set_ or []), resume=resume, out=out)
+    if not quiet:
+        table = Table(title=f"Run {run.dir} ({run.seconds:.0f} s)", title_justify="left")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for key, value in sorted(run.metrics.items()):
+            table.add_row(key, f"{value:.4f}")
+        Console().print(table)
+
+
+@app.command()
 def datasets(json_path: JsonOpt = None) -> None:
     """List the named public data sets, verifying each against the data root's SHA256SUMS.
 

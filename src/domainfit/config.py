@@ -171,6 +171,7 @@ class ModelConfig(StrictModel):
     allow_python: bool = Field(False, description="permit python:<module>:<callable> specs")
     pooling: Literal["cls", "mean"] = "mean"
     max_length: int = Field(256, ge=8, description="token limit for text backbones")
+    image_size: int = Field(32, ge=8, description="images are resized to this square size")
     head: HeadConfig = Field(default_factory=HeadConfig)
 
 

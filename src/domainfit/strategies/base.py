@@ -27,10 +27,10 @@ class Strategy(ABC):
     def param_groups(self) -> list[dict[str, Any]]:
         """Torch param groups for the optimizer; frozen parameters are left out."""
 
-    def on_epoch_start(self, epoch: int, optimizer: Any) -> None:
+    def on_epoch_start(self, epoch: int, optimizer: Any) -> None:  # noqa: B027 (optional hook)
         """Unfreezing and schedules of its own happen here (none in the base)."""
 
-    def set_train_mode(self, model: nn.Module) -> None:
+    def set_train_mode(self, model: nn.Module) -> None:  # noqa: B027 (optional hook)
         """Called after ``model.train()``: frozen parts go back to eval mode."""
 
     def plan(self) -> list[dict[str, Any]]:

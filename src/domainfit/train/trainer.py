@@ -199,6 +199,7 @@ def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, to
     return logits, labels
 
 
+@torch.no_grad()
 def evaluate_loss_accuracy(
     model: nn.Module, loss_fn: nn.Module, data: EncodedSet, batch_size: int, device: torch.device
 ) -> dict[str, float]:

@@ -1,0 +1,141 @@
+"""One training run, wired from the layers: data -> backbone + head -> strategy -> trainer.
+
+Everything that can fail on the user's input (config, data, backbone) is checked before the run
+folder is created, so a bad config leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from domainfit.config import RunConfig
+from domainfit.config_io import dump_config
+from domainfit.data.dataset import DomainDataset
+from domainfit.data.loaders import EncodedSet
+from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
+from domainfit.data.validate import check_trainable
+from domainfit.errors import ConfigError
+from domainfit.io_utils import write_json_atomic, write_text_atomic
+from domainfit.models.backbone import load_backbone
+from domainfit.models.groups import layer_groups
+from domainfit.models.heads import HeadTask, TransferModel, build_head, head_outputs, loss_for
+from domainfit.models.inputs import input_encoder
+from domainfit.strategies import build_strategy
+from domainfit.train.trainer import Trainer, evaluate_loss_accuracy
+
+
+@dataclass
+class FitRun:
+    dir: Path
+    metrics: dict[str, float]
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
+    start = time.perf_counter()
+    if cfg.model is None:
+        raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
+    prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
+    check_trainable(prepared)
+    if prepared.task != "classification":
+        raise ConfigError("fit supports classification for now", "set data.task=classification")
+    torch.manual_seed(cfg.seed)
+    backbone = load_backbone(cfg.model)
+    classes = _classes(prepared)
+    task: HeadTask = "binary" if len(classes) == 2 else "multiclass"
+    head = build_head(backbone.out_features, head_outputs(task, len(classes)), cfg.model.head)
+    model = TransferModel(backbone, head)
+    strategy = build_strategy(cfg, layer_groups(backbone.inner, backbone.family), head)
+    encode, pad_id = input_encoder(backbone, cfg.model)
+    sets = _encoded_sets(prepared, encode, classes, pad_id)
+
+    if not resume:
+        run_dir.mkdir(parents=True, exist_ok=False)
+        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+    trainer = Trainer(
+        model,
+        loss_for(task),
+        strategy.param_groups(),
+        cfg.train,
+        run_dir,
+        seed=cfg.seed,
+        hooks=strategy,
+    )
+    result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
+    if result.best_model is not None:
+        model.load_state_dict(load_file(str(result.best_model)))
+    metrics = {}
+    device = trainer.accelerator.device
+    for name, data in sets.items():
+        if name.endswith(".train") or data.labels is None:
+            continue
+        scores = evaluate_loss_accuracy(model, loss_for(task), data, cfg.train.batch_size, device)
+        metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
+    seconds = time.perf_counter() - start
+    _write_outputs(run_dir, cfg, classes, task, backbone.out_features, result.history, metrics)
+    return FitRun(run_dir, metrics, result.history, seconds)
+
+
+def _classes(prepared: PreparedData) -> list[str]:
+    src = prepared.clean["source"]
+    train = prepared.folds["source"][0]["train"]
+    return sorted({str(v) for v in src.labels[train]})  # type: ignore[index]
+
+
+def _label_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray | None:
+    if ds.labels is None or ds.missing_labels().all():
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    known = np.array([str(v) in index for v in ds.labels]) & ~ds.missing_labels()
+    if not known.all():
+        return None  # unlabelled or new classes: evaluated by later issues' metrics
+    return np.array([index[str(v)] for v in ds.labels], dtype=np.int64)
+
+
+def _encoded_sets(
+    prepared: PreparedData, encode: Any, classes: list[str], pad_id: int
+) -> dict[str, EncodedSet]:
+    sets: dict[str, EncodedSet] = {}
+    for role, ds in prepared.clean.items():
+        fold = prepared.folds[role][0]
+        for part in ("train", "val", "test"):
+            if len(fold[part]) == 0:
+                continue
+            sub = ds.subset(fold[part])
+            sets[f"{role}.{part}"] = EncodedSet(encode(sub), _label_ids(sub, classes), pad_id)
+    return sets
+
+
+def _write_outputs(
+    run_dir: Path,
+    cfg: RunConfig,
+    classes: list[str],
+    task: str,
+    width: int,
+    history: list[dict[str, float]],
+    metrics: dict[str, float],
+) -> None:
+    lines = "".join(json.dumps(row) + "\n" for row in history)
+    write_text_atomic(run_dir / "metrics.jsonl", lines)
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    assert cfg.model is not None
+    write_json_atomic(
+        run_dir / "model" / "model.json",
+        {
+            "classes": classes,
+            "task": task,
+            "backbone": cfg.model.backbone,
+            "features": width,
+            "head": cfg.model.head.model_dump(),
+            "strategy": cfg.strategy.name,
+        },
+    )

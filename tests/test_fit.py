@@ -1,0 +1,81 @@
+"""``fit`` end to end on tiny saved models: text through hf:, images through timm:."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import domainfit
+from domainfit.errors import ConfigError
+from tests.models.tiny import save_tiny_bert, write_image_folder, write_reviews_csv
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+def _text_config(tmp: Path, bert: Path, **train: object) -> dict:
+    csv = write_reviews_csv(tmp / "reviews.csv")
+    return {
+        "name": "tiny-text",
+        "data": {"source": str(csv)},
+        "model": {"backbone": f"hf:{bert}", "max_length": 16},
+        "train": {"epochs": 4, "batch_size": 8, "lr": 5e-3, "optimizer": "adamw", **train},
+    }
+
+
+def test_fit_text_full_fine_tuning(tmp_path: Path, bert_dir: Path) -> None:
+    run = domainfit.fit(_text_config(tmp_path, bert_dir), out=tmp_path / "run")
+    assert run.metrics["source.test.accuracy"] >= 0.9
+    for name in (
+        "config.yaml",
+        "metrics.jsonl",
+        "metrics.json",
+        "model/model.safetensors",
+        "model/model.json",
+    ):
+        assert (run.dir / name).is_file(), name
+    meta = json.loads((run.dir / "model" / "model.json").read_text())
+    assert meta["classes"] == ["0", "1"] and meta["task"] == "binary"
+    assert len((run.dir / "metrics.jsonl").read_text().splitlines()) == 4
+    saved = yaml.safe_load((run.dir / "config.yaml").read_text())
+    assert saved["model"]["backbone"] == f"hf:{bert_dir}"
+
+
+def test_fit_frozen_keeps_backbone(tmp_path: Path, bert_dir: Path) -> None:
+    from safetensors.torch import load_file
+    from transformers import BertModel
+
+    cfg = _text_config(tmp_path, bert_dir)
+    cfg["strategy"] = {"name": "frozen"}
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    trained = load_file(str(run.dir / "model" / "model.safetensors"))
+    original = BertModel.from_pretrained(bert_dir).state_dict()
+    key = "encoder.model.encoder.layer.1.output.dense.weight"
+    assert (trained[key] == original["encoder.layer.1.output.dense.weight"]).all()
+
+
+def test_fit_images_with_timm(tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path / "imgs", n=16)
+    cfg = {
+        "name": "tiny-images",
+        "data": {"source": str(root)},
+        "model": {"backbone": "timm:resnet10t", "image_size": 16},
+        "train": {"epochs": 3, "batch_size": 8, "lr": 1e-2},
+    }
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert run.metrics["source.test.accuracy"] >= 0.8
+
+
+def test_bad_config_leaves_no_run_folder(tmp_path: Path) -> None:
+    cfg = {
+        "data": {"source": str(write_reviews_csv(tmp_path / "r.csv"))},
+        "model": {"backbone": "hf:not/here"},
+    }
+    with pytest.raises(ConfigError, match="downloads are off"):
+        domainfit.fit(cfg, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
