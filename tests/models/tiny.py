@@ -8,7 +8,20 @@ import numpy as np
 import torch
 from PIL import Image
 
-WORDS = "good great bad awful fine poor love hate ok item works broke".split()
+WORDS = [
+    "good",
+    "great",
+    "bad",
+    "awful",
+    "fine",
+    "poor",
+    "love",
+    "hate",
+    "ok",
+    "item",
+    "works",
+    "broke",
+]
 
 
 def save_tiny_bert(folder: Path) -> Path:
