@@ -204,7 +204,9 @@ class TrainConfig(StrictModel):
     gamma: float = Field(0.1, gt=0, description="decay factor of step/multistep/exponential")
     clip_grad_norm: float | None = Field(1.0, gt=0)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    eval_every_steps: int | None = Field(None, ge=1, description="default: every epoch")
+    checkpoint_every_steps: int | None = Field(
+        None, ge=1, description="also checkpoint every N optimizer steps (default: each epoch)"
+    )
     early_stopping: EarlyStoppingConfig | None = None
     num_workers: int = Field(0, ge=0)
 

@@ -69,6 +69,7 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         run_dir,
         seed=cfg.seed,
         hooks=strategy,
+        checkpoint_every=cfg.train.checkpoint_every_steps,
     )
     result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
     if result.best_model is not None:
