@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/domainfit audit examples/reviews_books_to_kitchen.yaml --json runs/demo/audit.json
+	$(VENV)/bin/domainfit demo
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 from typing import Annotated
@@ -121,6 +122,35 @@ def fit(
         for key, value in sorted(run.metrics.items()):
             table.add_row(key, f"{value:.4f}")
         Console().print(table)
+
+
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option(help="A 600-review subset, shorter texts.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Folder for the two runs.")] = None,
+) -> None:
+    """MiniLM on Amazon kitchen reviews: frozen-backbone head vs full fine-tuning.
+
+    Example: domainfit demo --quick
+    """
+    from domainfit.demo import default_demo_root, run_demo
+
+    start = time.perf_counter()
+    runs = run_demo(quick, out or default_demo_root())
+    table = Table(title="Amazon kitchen reviews, all-MiniLM-L6-v2", title_justify="left")
+    for col in ("approach", "val accuracy", "test accuracy", "seconds", "run folder"):
+        table.add_column(col, justify="left" if col in ("approach", "run folder") else "right")
+    for name, run in runs.items():
+        m = run.metrics
+        table.add_row(
+            name,
+            f"{m['source.val.accuracy']:.3f}",
+            f"{m['source.test.accuracy']:.3f}",
+            f"{run.seconds:.0f}",
+            str(run.dir),
+        )
+    Console().print(table)
+    Console().print(f"total {time.perf_counter() - start:.0f} s")
 
 
 @app.command()

@@ -51,6 +51,9 @@ class DataConfig(StrictModel):
     source: DataSpec
     target: DataSpec | None = None
     task: Literal["auto", "classification", "regression"] = "auto"
+    limit: int | None = Field(
+        None, ge=2, description="keep at most this many samples per domain (stratified, seeded)"
+    )
 
     _coerce_source = field_validator("source", mode="before")(_spec_from_string)
     _coerce_target = field_validator("target", mode="before")(_spec_from_string)

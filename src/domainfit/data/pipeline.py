@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from sklearn.model_selection import train_test_split
+
 from domainfit.config import RunConfig
 from domainfit.data.clean import CleanAction, clean_domain
 from domainfit.data.dataset import DomainDataset
@@ -44,8 +47,25 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
     task = infer_task(raw["source"], cfg.data.task)
     prepared = PreparedData(raw=raw, task=task)
     for role, ds in raw.items():
+        if cfg.data.limit is not None and len(ds) > cfg.data.limit:
+            ds = _limit(ds, cfg.data.limit, cfg.seed)
+            prepared.cleaning.append(
+                CleanAction(ds.domain, "limit", len(raw[role]) - len(ds), f"kept {len(ds)}")
+            )
         cleaned, log = clean_domain(ds, cfg.clean, cfg.audit, labelled_role=role == "source")
         prepared.clean[role] = cleaned
         prepared.cleaning.extend(log)
         prepared.folds[role] = make_splits(cleaned, cfg.split, task)
     return prepared
+
+
+def _limit(ds: DomainDataset, n: int, seed: int) -> DomainDataset:
+    """A seeded subsample, stratified by label when every sample has one."""
+    idx = np.arange(len(ds))
+    labels = ds.labels if ds.labels is not None and not ds.missing_labels().any() else None
+    strata = None if labels is None else np.array([str(v) for v in labels])
+    try:
+        keep, _ = train_test_split(idx, train_size=n, stratify=strata, random_state=seed)
+    except ValueError:  # a class too small to stratify
+        keep, _ = train_test_split(idx, train_size=n, random_state=seed)
+    return ds.subset(np.sort(keep))
