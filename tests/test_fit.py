@@ -79,3 +79,20 @@ def test_bad_config_leaves_no_run_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="downloads are off"):
         domainfit.fit(cfg, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_predict_writes_labels_and_probabilities(tmp_path: Path, bert_dir: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from domainfit.cli import main
+
+    run = domainfit.fit(_text_config(tmp_path, bert_dir), out=tmp_path / "run")
+    new = write_reviews_csv(tmp_path / "new.csv", n=40, seed=5)
+    out = tmp_path / "preds.csv"
+    assert main(["predict", str(run.dir), str(new), "--out", str(out), "--quiet"]) == 0
+    preds = pd.read_csv(out)
+    truth = pd.read_csv(new)["label"]
+    assert list(preds.columns) == ["id", "prediction", "p_0", "p_1"]
+    assert np.allclose(preds[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-5)
+    assert (preds["prediction"] == truth).mean() >= 0.9

@@ -125,6 +125,26 @@ def fit(
 
 
 @app.command()
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    data: Annotated[str, typer.Argument(help="Data to predict (file, folder or named set).")],
+    out: Annotated[Path, typer.Option(help="CSV of predictions and class probabilities.")] = Path(
+        "predictions.csv"
+    ),
+    quiet: QuietOpt = False,
+) -> None:
+    """Apply a run's model (with its saved preprocessing) to new data.
+
+    Example: domainfit predict runs/demo-full new_reviews.csv --out preds.csv
+    """
+    from domainfit.predict import predict_file
+
+    frame = predict_file(run_dir, data, out)
+    if not quiet:
+        Console().print(f"{len(frame)} predictions written to {out}")
+
+
+@app.command()
 def demo(
     quick: Annotated[bool, typer.Option(help="A 600-review subset, shorter texts.")] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for the two runs.")] = None,
