@@ -96,3 +96,14 @@ def test_predict_writes_labels_and_probabilities(tmp_path: Path, bert_dir: Path)
     assert list(preds.columns) == ["id", "prediction", "p_0", "p_1"]
     assert np.allclose(preds[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-5)
     assert (preds["prediction"] == truth).mean() >= 0.9
+
+
+def test_inspect_shows_what_trains(tmp_path: Path, bert_dir: Path) -> None:
+    cfg = _text_config(tmp_path, bert_dir)
+    full = domainfit.api.inspect(cfg)
+    assert [r["group"] for r in full] == ["embeddings", "layer.0", "layer.1", "pooler", "head"]
+    assert all(r["trains"] and r["lr"] == 5e-3 for r in full)
+    cfg["strategy"] = {"name": "frozen"}
+    frozen = domainfit.api.inspect(cfg)
+    assert [r["trains"] for r in frozen] == [False, False, False, False, True]
+    assert frozen[-1]["params"] == 33  # 32 features + bias, one logit for two classes

@@ -85,6 +85,28 @@ def fit(
     return run_fit(cfg, base_dir, run_dir, resume=False)
 
 
+def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[dict[str, Any]]:
+    """The training plan: each layer group, its parameters, whether it trains, its LR."""
+    from domainfit.models.backbone import load_backbone
+    from domainfit.models.groups import layer_groups
+    from domainfit.models.heads import build_head
+    from domainfit.strategies import build_strategy
+
+    cfg, base_dir = _config(config, None, overrides)
+    if cfg.model is None:
+        raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
+    raw = load_domains(cfg, base_dir)
+    n_classes = (
+        len({str(v) for v in raw["source"].labels if v is not None})
+        if raw["source"].labels is not None
+        else 2
+    )
+    backbone = load_backbone(cfg.model)
+    head = build_head(backbone.out_features, 1 if n_classes == 2 else n_classes, cfg.model.head)
+    strategy = build_strategy(cfg, layer_groups(backbone.inner, backbone.family), head)
+    return strategy.plan()
+
+
 def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 

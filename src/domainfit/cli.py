@@ -125,6 +125,35 @@ def fit(
 
 
 @app.command()
+def inspect(
+    config: Annotated[Path, typer.Argument(help="A run config (.yaml) with a model section.")],
+    set_: SetOpt = None,
+    json_path: JsonOpt = None,
+) -> None:
+    """Show the plan: each layer group, its size, whether it trains, its learning rate.
+
+    Example: domainfit inspect examples/reviews_minilm.yaml --set strategy.name=frozen
+    """
+    rows = api.inspect(config, overrides=list(set_ or []))
+    if json_path is not None:
+        write_json_atomic(json_path, rows)
+    table = Table(title="Layer groups, shallow to deep", title_justify="left")
+    for col in ("group", "parameters", "trains", "learning rate"):
+        table.add_column(col, justify="left" if col in ("group", "trains") else "right")
+    for r in rows:
+        table.add_row(
+            r["group"],
+            f"{r['params']:,}",
+            "yes" if r["trains"] else "[dim]no[/]",
+            f"{r['lr']:.3g}" if r["trains"] else "-",
+        )
+    total = sum(r["params"] for r in rows)
+    trained = sum(r["params"] for r in rows if r["trains"])
+    table.caption = f"{trained:,} of {total:,} parameters train"
+    Console().print(table)
+
+
+@app.command()
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     data: Annotated[str, typer.Argument(help="Data to predict (file, folder or named set).")],

@@ -65,6 +65,9 @@ class HFVisionEncoder(nn.Module):
 @LOADERS.register("hf")
 def load_hf(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
     from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # our own output stays readable
 
     target = spec.target
     local = Path(target).expanduser()
