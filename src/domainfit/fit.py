@@ -26,10 +26,18 @@ from domainfit.errors import ConfigError
 from domainfit.io_utils import write_json_atomic, write_text_atomic
 from domainfit.models.backbone import load_backbone
 from domainfit.models.groups import layer_groups
-from domainfit.models.heads import HeadTask, TransferModel, build_head, head_outputs, loss_for
+from domainfit.models.heads import (
+    HeadOnly,
+    HeadTask,
+    TransferModel,
+    build_head,
+    cached_features,
+    head_outputs,
+    loss_for,
+)
 from domainfit.models.inputs import input_encoder
 from domainfit.strategies import build_strategy
-from domainfit.train.trainer import Trainer, evaluate_loss_accuracy
+from domainfit.train.trainer import Trainer, evaluate_loss_accuracy, save_weights
 
 
 @dataclass
@@ -61,8 +69,14 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
     if not resume:
         run_dir.mkdir(parents=True, exist_ok=False)
         write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+    trained: torch.nn.Module = model
+    if strategy.name == "frozen":
+        # The encoder is fixed and in eval mode: its features are computed once, and the head
+        # trains on them (the same arithmetic as running the frozen encoder every epoch).
+        sets = {k: cached_features(model.encoder, v, cfg.train.batch_size) for k, v in sets.items()}
+        trained = HeadOnly(head)
     trainer = Trainer(
-        model,
+        trained,
         loss_for(task),
         strategy.param_groups(),
         cfg.train,
@@ -73,13 +87,15 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
     )
     result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
     if result.best_model is not None:
-        model.load_state_dict(load_file(str(result.best_model)))
+        trained.load_state_dict(load_file(str(result.best_model)))
+    if trained is not model:  # predict needs the whole model
+        save_weights(model, run_dir / "model" / "model.safetensors")
     metrics = {}
     device = trainer.accelerator.device
     for name, data in sets.items():
         if name.endswith(".train") or data.labels is None:
             continue
-        scores = evaluate_loss_accuracy(model, loss_for(task), data, cfg.train.batch_size, device)
+        scores = evaluate_loss_accuracy(trained, loss_for(task), data, cfg.train.batch_size, device)
         metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
     seconds = time.perf_counter() - start
     _write_outputs(run_dir, cfg, classes, task, backbone.out_features, result.history, metrics)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -58,3 +59,28 @@ class TransferModel(nn.Module):
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         return self.head(self.features(batch))
+
+
+class HeadOnly(nn.Module):
+    """The head alone, reading cached backbone features from ``batch["x"]``."""
+
+    def __init__(self, head: nn.Module) -> None:
+        super().__init__()
+        self.head = head
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        return self.head(batch["x"])
+
+
+@torch.no_grad()
+def cached_features(encoder: nn.Module, data: Any, batch_size: int) -> Any:
+    """An EncodedSet of the encoder's pooled features for ``data`` (encoder in eval mode)."""
+    from domainfit.data.loaders import Batches, EncodedSet
+    from domainfit.progress import track
+
+    was_training = encoder.training
+    encoder.eval()
+    batches = Batches(data, batch_size, shuffle=False)
+    chunks = [encoder(b).float().numpy() for b in track(batches, "backbone features", len(batches))]
+    encoder.train(was_training)
+    return EncodedSet({"x": np.concatenate(chunks)}, data.labels)

@@ -177,13 +177,7 @@ class Trainer:
                 self.state.stopped_early = True
 
     def _save_best(self) -> None:
-        """The best weights so far, replaced atomically (``predict`` reads them)."""
-        folder = self.run_dir / "model"
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / ".model.safetensors.tmp"
-        state = {k: v.detach().contiguous().cpu() for k, v in self.model.state_dict().items()}
-        save_file(state, str(tmp))
-        tmp.replace(folder / "model.safetensors")
+        save_weights(self.model, self.run_dir / "model" / "model.safetensors")
 
     def _checkpoint(self, folder: Path) -> None:
         state = dict(self.state.__dict__)
@@ -218,3 +212,12 @@ def evaluate_loss_accuracy(
         total += len(target)
     model.train()
     return {"val.loss": loss_sum / total, "val.accuracy": correct / total}
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    """The model's weights as safetensors, replaced atomically (``predict`` reads them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp))
+    tmp.replace(path)
