@@ -25,6 +25,7 @@ def _text_config(tmp: Path, bert: Path, **train: object) -> dict:
         "data": {"source": str(csv)},
         "model": {"backbone": f"hf:{bert}", "max_length": 16},
         "train": {"epochs": 4, "batch_size": 8, "lr": 5e-3, "optimizer": "adamw", **train},
+        "track": {"enabled": False},
     }
 
 
@@ -66,6 +67,7 @@ def test_fit_images_with_timm(tmp_path: Path) -> None:
         "data": {"source": str(root)},
         "model": {"backbone": "timm:resnet10t", "image_size": 16},
         "train": {"epochs": 3, "batch_size": 8, "lr": 1e-2},
+        "track": {"enabled": False},
     }
     run = domainfit.fit(cfg, out=tmp_path / "run")
     assert run.metrics["source.test.accuracy"] >= 0.8
@@ -107,3 +109,73 @@ def test_inspect_shows_what_trains(tmp_path: Path, bert_dir: Path) -> None:
     frozen = domainfit.api.inspect(cfg)
     assert [r["trains"] for r in frozen] == [False, False, False, False, True]
     assert frozen[-1]["params"] == 33  # 32 features + bias, one logit for two classes
+
+
+def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = _text_config(tmp_path, bert_dir, epochs=2)
+    cfg["track"] = {"enabled": True, "uri": uri, "experiment": "tests"}
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    run_id = (run.dir / "mlflow_run_id").read_text().strip()
+    logged = client.get_run(run_id)
+    assert logged.info.status == "FINISHED"
+    assert logged.data.params["train.lr"] == "0.005"
+    assert logged.data.params["model.backbone"] == f"hf:{bert_dir}"
+    assert len(logged.data.tags["split.source.train"]) == 16
+    assert logged.data.tags["version.torch"] == torch_version()
+    history = client.get_metric_history(run_id, "val.loss")
+    assert [m.step for m in history] == [0, 1]
+    assert logged.data.metrics["final.source.test.accuracy"] == run.metrics["source.test.accuracy"]
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"config.yaml", "metrics.json"} <= artifacts
+
+
+def torch_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("torch")
+
+
+@pytest.mark.parametrize("modality", ["text", "image"])
+def test_onnx_export_matches_pytorch(tmp_path: Path, bert_dir: Path, modality: str) -> None:
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from domainfit.export import export_run
+    from domainfit.predict import load_run
+
+    if modality == "text":
+        cfg = _text_config(tmp_path, bert_dir, epochs=1)
+    else:
+        cfg = {
+            "data": {"source": str(write_image_folder(tmp_path / "imgs", n=8))},
+            "model": {"backbone": "timm:resnet10t", "image_size": 16},
+            "train": {"epochs": 1, "batch_size": 8},
+            "track": {"enabled": False},
+        }
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    out = export_run(run.dir, "onnx", tmp_path / "export")
+    assert {"model.onnx", "model.safetensors", "model.json", "config.yaml"} <= {
+        p.name for p in out.iterdir()
+    }
+    trained = load_run(run.dir)
+    gen = torch.Generator().manual_seed(0)
+    if modality == "text":  # another batch size and length than the export example
+        ids = torch.randint(5, 17, (3, 11), generator=gen)
+        mask = torch.ones_like(ids)
+        mask[0, 7:] = 0
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        with torch.no_grad():
+            ref = trained.model(feeds).numpy()
+    else:
+        x = torch.randn(3, 3, 16, 16, generator=gen)
+        feeds = {"x": x}
+        with torch.no_grad():
+            ref = trained.model(feeds).numpy()
+    session = ort.InferenceSession(str(out / "model.onnx"))
+    got = session.run(None, {k: v.numpy() for k, v in feeds.items()})[0]
+    np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4)

@@ -27,6 +27,7 @@ def _config(tmp: Path) -> Path:
         "data": {"source": str(write_reviews_csv(tmp / "r.csv", n=160))},
         "model": {"backbone": f"hf:{bert}", "max_length": 16, "head": {"dropout": 0.3}},
         "train": {"epochs": 3, "batch_size": 8, "lr": 3e-3, "checkpoint_every_steps": 1},
+        "track": {"enabled": False},
     }
     path = tmp / "kill.yaml"
     path.write_text(yaml.safe_dump(cfg))

@@ -174,6 +174,29 @@ def predict(
 
 
 @app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    format_: Annotated[str, typer.Option("--format", help="onnx or safetensors.")] = "onnx",
+    out: Annotated[
+        Path | None, typer.Option(help="Export folder (default RUN_DIR/export).")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write the model with what inference needs (weights, classes, config, tokenizer).
+
+    Example: domainfit export runs/demo-full --format onnx
+    """
+    from domainfit.errors import ConfigError
+    from domainfit.export import export_run
+
+    if format_ not in ("onnx", "safetensors"):
+        raise ConfigError(f"--format {format_!r} is not supported", "use onnx or safetensors")
+    folder = export_run(run_dir, format_, out or run_dir / "export")
+    if not quiet:
+        Console().print(f"exported to {folder}")
+
+
+@app.command()
 def demo(
     quick: Annotated[bool, typer.Option(help="A 600-review subset, shorter texts.")] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for the two runs.")] = None,

@@ -226,6 +226,12 @@ class StrategyConfig(StrictModel):
     name: Literal["full", "frozen"] = "full"
 
 
+class TrackConfig(StrictModel):
+    enabled: bool = True
+    uri: str = Field("sqlite:///runs/mlflow.db", description="any MLflow tracking URI")
+    experiment: str = "domainfit"
+
+
 class RunConfig(StrictModel):
     """A whole run. Sections for models, training and the rest arrive with their issues."""
 
@@ -240,3 +246,4 @@ class RunConfig(StrictModel):
     model: ModelConfig | None = None
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    track: TrackConfig = Field(default_factory=TrackConfig)

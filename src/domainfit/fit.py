@@ -37,6 +37,7 @@ from domainfit.models.heads import (
 )
 from domainfit.models.inputs import input_encoder
 from domainfit.strategies import build_strategy
+from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train.trainer import Trainer, evaluate_loss_accuracy, save_weights
 
 
@@ -85,7 +86,13 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         hooks=strategy,
         checkpoint_every=cfg.train.checkpoint_every_steps,
     )
-    result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
+    tracker = Tracker(cfg.track, run_dir, cfg.name)
+    tracker.log_start(cfg.model_dump(mode="json"), _split_ids(prepared))
+    try:
+        result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
+    except BaseException:
+        tracker.finish({}, status="FAILED")
+        raise
     if result.best_model is not None:
         trained.load_state_dict(load_file(str(result.best_model)))
     if trained is not model:  # predict needs the whole model
@@ -99,7 +106,18 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
     seconds = time.perf_counter() - start
     _write_outputs(run_dir, cfg, classes, task, backbone.out_features, result.history, metrics)
+    tracker.log_epochs(result.history)
+    tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)
+
+
+def _split_ids(prepared: PreparedData) -> dict[str, list[str]]:
+    out = {}
+    for role, folds in prepared.folds.items():
+        ds = prepared.clean[role]
+        for part, idx in folds[0].items():
+            out[f"{role}.{part}"] = [ds.ids[i] for i in idx]
+    return out
 
 
 def _classes(prepared: PreparedData) -> list[str]:

@@ -1,0 +1,106 @@
+"""Mirror a run into MLflow: flattened config, per-epoch metrics, final metrics, artifacts,
+split fingerprints, the git commit and package versions. Embedded SQLite by default: no server.
+
+A resumed run continues the same MLflow run (its id is kept in the run folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from domainfit.config import TrackConfig
+
+RUN_ID_FILE = "mlflow_run_id"
+_PACKAGES = ("domainfit", "torch", "transformers", "accelerate", "timm", "scikit-learn", "mlflow")
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(data, dict):
+        out: dict[str, str] = {}
+        for k, v in data.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): str(data)}
+
+
+def fingerprint(ids: list[str]) -> str:
+    """A short hash of a split's sample ids: equal fingerprints mean the same samples."""
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def versions() -> dict[str, str]:
+    found = {}
+    for name in _PACKAGES:
+        try:
+            found[f"version.{name}"] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+class Tracker:
+    """Nothing happens when tracking is off; every call is then a no-op."""
+
+    def __init__(self, cfg: TrackConfig, run_dir: Path, run_name: str) -> None:
+        self.enabled = cfg.enabled
+        self.run_dir = run_dir
+        if not self.enabled:
+            return
+        import mlflow
+
+        self.mlflow = mlflow
+        if cfg.uri.startswith("sqlite:///"):  # SQLite creates the file, not its folder
+            Path(cfg.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(cfg.uri)
+        mlflow.set_experiment(cfg.experiment)
+        id_file = run_dir / RUN_ID_FILE
+        run_id = id_file.read_text().strip() if id_file.is_file() else None
+        self.run = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name)
+        id_file.write_text(self.run.info.run_id + "\n")
+
+    def log_start(self, config: dict[str, Any], splits: dict[str, list[str]]) -> None:
+        if not self.enabled:
+            return
+        params = flatten(config)
+        items = list(params.items())
+        for i in range(0, len(items), 100):  # MLflow limits a batch's size
+            self.mlflow.log_params(dict(items[i : i + 100]))
+        tags = {"git_commit": git_commit(), "run_dir": str(self.run_dir), **versions()}
+        tags.update({f"split.{k}": fingerprint(v) for k, v in splits.items()})
+        self.mlflow.set_tags(tags)
+
+    def log_epochs(self, history: list[dict[str, float]]) -> None:
+        if not self.enabled:
+            return
+        for row in history:
+            step = int(row.get("epoch", 0))
+            self.mlflow.log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=step)
+
+    def finish(self, metrics: dict[str, float], status: str = "FINISHED") -> None:
+        if not self.enabled:
+            return
+        self.mlflow.log_metrics({f"final.{k}": v for k, v in metrics.items()})
+        for name in ("config.yaml", "metrics.json", "model/model.json"):
+            path = self.run_dir / name
+            if path.is_file():
+                self.mlflow.log_artifact(str(path))
+        self.mlflow.end_run(status=status)
