@@ -28,7 +28,18 @@ def assert_user_error(code: int, err: str, needle: str) -> None:
 def test_help_on_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "audit" in out
-    for cmd in ("audit", "prepare", "datasets"):
+    for cmd in (
+        "audit",
+        "prepare",
+        "datasets",
+        "fit",
+        "inspect",
+        "predict",
+        "export",
+        "runs",
+        "ui",
+        "demo",
+    ):
         code, out, _ = run(capsys, cmd, "--help")
         assert code == 0 and "Example" in out
 

@@ -132,6 +132,14 @@ def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"config.yaml", "metrics.json"} <= artifacts
 
+    from domainfit.cli import main
+
+    listed = tmp_path / "runs.json"
+    assert main(["runs", "--uri", uri, "--experiment", "tests", "--json", str(listed)]) == 0
+    rows = json.loads(listed.read_text())
+    assert rows[0]["status"] == "FINISHED" and rows[0]["run_dir"] == str(run.dir)
+    assert rows[0]["test_accuracy"] == run.metrics["source.test.accuracy"]
+
 
 def torch_version() -> str:
     from importlib import metadata

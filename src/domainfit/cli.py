@@ -197,6 +197,66 @@ def export(
 
 
 @app.command()
+def runs(
+    uri: Annotated[str, typer.Option(help="MLflow tracking URI.")] = "sqlite:///runs/mlflow.db",
+    experiment: Annotated[str, typer.Option(help="MLflow experiment.")] = "domainfit",
+    limit: Annotated[int, typer.Option(help="How many recent runs.")] = 20,
+    json_path: JsonOpt = None,
+) -> None:
+    """List tracked runs, newest first, with their headline metrics.
+
+    Example: domainfit runs --limit 5
+    """
+    from domainfit.track.runs import list_runs
+
+    rows = list_runs(uri, experiment, limit)
+    if json_path is not None:
+        write_json_atomic(json_path, rows)
+    table = Table(title=f"Runs in {uri} ({experiment})", title_justify="left")
+    for col in ("name", "status", "strategy", "backbone", "val acc", "test acc", "run folder"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
+        table.add_row(
+            r["name"],
+            r["status"],
+            r["strategy"],
+            r["backbone"],
+            fmt(r["val_accuracy"]),
+            fmt(r["test_accuracy"]),
+            r["run_dir"],
+        )
+    Console().print(table)
+
+
+@app.command()
+def ui(
+    uri: Annotated[str, typer.Option(help="MLflow tracking URI.")] = "sqlite:///runs/mlflow.db",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5000,
+) -> None:
+    """Start MLflow's web UI on 127.0.0.1 (local only) over the tracked runs.
+
+    Example: domainfit ui --port 5000
+    """
+    import subprocess
+
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "ui",
+        "--backend-store-uri",
+        uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    Console().print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    raise typer.Exit(subprocess.call(cmd))
+
+
+@app.command()
 def demo(
     quick: Annotated[bool, typer.Option(help="A 600-review subset, shorter texts.")] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for the two runs.")] = None,
