@@ -187,3 +187,8 @@ def test_onnx_export_matches_pytorch(tmp_path: Path, bert_dir: Path, modality: s
     session = ort.InferenceSession(str(out / "model.onnx"))
     got = session.run(None, {k: v.numpy() for k, v in feeds.items()})[0]
     np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4)
+
+
+def test_bf16_mixed_precision_on_cpu(tmp_path: Path, bert_dir: Path) -> None:
+    run = domainfit.fit(_text_config(tmp_path, bert_dir, precision="bf16"), out=tmp_path / "run")
+    assert run.metrics["source.test.accuracy"] >= 0.8
