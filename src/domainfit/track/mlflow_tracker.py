@@ -65,8 +65,11 @@ class Tracker:
         self.run_dir = run_dir
         if not self.enabled:
             return
+        import logging
+
         import mlflow
 
+        logging.getLogger("mlflow").setLevel(logging.WARNING)  # keep the terminal for results
         self.mlflow = mlflow
         if cfg.uri.startswith("sqlite:///"):  # SQLite creates the file, not its folder
             Path(cfg.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
