@@ -63,7 +63,7 @@ class Trainer:
         self.checkpoint_every = checkpoint_every
         self.hooks = hooks  # a Strategy: on_epoch_start, set_train_mode, state_dict
         precision = "no" if cfg.precision == "fp32" else cfg.precision
-        self.accelerator = Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+        self.accelerator = _accelerator(precision)
         self.model = model.to(self.accelerator.device)
         self.loss_fn = loss_fn
         self.optimizer = build_optimizer(groups, cfg)
@@ -184,6 +184,15 @@ class Trainer:
         state["strategy"] = self.hooks.state_dict() if self.hooks is not None else {}
         step = self.state.global_step
         save_checkpoint(folder, step, self.model, self.optimizer, self.scheduler, state)
+
+
+def _accelerator(precision: str) -> Accelerator:
+    """Accelerate keeps one process-wide state; a later run in the same process (the demo, a
+    sweep, the tests) may ask for another precision, so that state is reset first."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
 
 
 def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
