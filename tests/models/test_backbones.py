@@ -15,28 +15,16 @@ from domainfit.errors import ConfigError, DataError
 from domainfit.models.backbone import load_backbone
 from domainfit.models.groups import layer_groups
 from domainfit.models.weights import load_state_dict
+from tests.models.tiny import save_tiny_bert
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import BertConfig, BertModel
-
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=100,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    folder = tmp_path_factory.mktemp("bert")
-    BertModel(cfg).save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("bert"))
 
 
 def _batch(n: int = 3, length: int = 7) -> dict[str, torch.Tensor]:
-    ids = torch.randint(1, 100, (n, length))
+    ids = torch.randint(1, 17, (n, length))
     mask = torch.ones(n, length, dtype=torch.long)
     mask[0, 4:] = 0
     return {"input_ids": ids, "attention_mask": mask}
