@@ -89,7 +89,7 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
     """The training plan: each layer group, its parameters, whether it trains, its LR."""
     from domainfit.models.backbone import load_backbone
     from domainfit.models.groups import layer_groups
-    from domainfit.models.heads import build_head
+    from domainfit.models.heads import build_head, head_outputs
     from domainfit.strategies import build_strategy
 
     cfg, base_dir = _config(config, None, overrides)
@@ -102,7 +102,8 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
         else 2
     )
     backbone = load_backbone(cfg.model)
-    head = build_head(backbone.out_features, 1 if n_classes == 2 else n_classes, cfg.model.head)
+    task = "binary" if n_classes == 2 else "multiclass"  # as fit chooses
+    head = build_head(backbone.out_features, head_outputs(task, n_classes), cfg.model.head)
     strategy = build_strategy(cfg, layer_groups(backbone.inner, backbone.family), head)
     return strategy.plan()
 
