@@ -38,7 +38,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but
 
 @app.callback()
 def _root() -> None:
-    """domainfit: audit your data; more commands arrive as they become real."""
+    """domainfit: audit and prepare data, fit, inspect, predict, export, track."""
 
 
 def _is_config(arg: str) -> bool:

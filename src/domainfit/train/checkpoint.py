@@ -33,6 +33,11 @@ class Checkpoint:
     state: dict[str, Any]
 
 
+def cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The model's tensors, contiguous and on the CPU, as safetensors needs them."""
+    return {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+
+
 def rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
@@ -61,8 +66,7 @@ def save_checkpoint(
     if final.exists():  # a re-run of the same step after a resume: replace it whole
         shutil.rmtree(final)
     with staged_dir(final) as tmp:
-        tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-        save_file(tensors, str(tmp / "model.safetensors"))
+        save_file(cpu_state(model), str(tmp / "model.safetensors"))
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
         rng = rng_state()

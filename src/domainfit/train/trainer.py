@@ -16,7 +16,12 @@ from torch import nn
 from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import DomainfitError
-from domainfit.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from domainfit.train.checkpoint import (
+    cpu_state,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from domainfit.train.optim import build_optimizer, build_scheduler
 
 
@@ -227,6 +232,5 @@ def save_weights(model: nn.Module, path: Path) -> None:
     """The model's weights as safetensors, replaced atomically (``predict`` reads them)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp))
+    save_file(cpu_state(model), str(tmp))
     tmp.replace(path)
