@@ -24,7 +24,7 @@ from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
 from domainfit.data.validate import check_trainable
 from domainfit.errors import ConfigError
 from domainfit.io_utils import write_json_atomic, write_text_atomic
-from domainfit.models.backbone import load_backbone
+from domainfit.models.backbone import Backbone, load_backbone
 from domainfit.models.groups import layer_groups
 from domainfit.models.heads import (
     HeadOnly,
@@ -36,7 +36,7 @@ from domainfit.models.heads import (
     loss_for,
 )
 from domainfit.models.inputs import input_encoder
-from domainfit.strategies import build_strategy
+from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train.trainer import Trainer, evaluate_loss_accuracy, save_weights
 
@@ -49,8 +49,26 @@ class FitRun:
     seconds: float = 0.0
 
 
-def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
-    start = time.perf_counter()
+@dataclass
+class Session:
+    """Everything a run trains with, built and checked before anything is written.
+
+    ``trained`` is the module the trainer updates: the whole ``model``, or the head alone when
+    a strategy trains on cached backbone features (then ``sets`` hold those features).
+    """
+
+    cfg: RunConfig
+    prepared: PreparedData
+    backbone: Backbone
+    model: TransferModel
+    strategy: Strategy
+    task: HeadTask
+    classes: list[str]
+    sets: dict[str, EncodedSet]
+    trained: torch.nn.Module
+
+
+def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
     if cfg.model is None:
         raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
@@ -59,53 +77,66 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         raise ConfigError("fit supports classification for now", "set data.task=classification")
     torch.manual_seed(cfg.seed)
     backbone = load_backbone(cfg.model)
+    strategy_cls = strategy_class(cfg)
+    strategy_cls.prepare(cfg, backbone)  # e.g. LoRA adapters go in before groups are read
     classes = _classes(prepared)
     task: HeadTask = "binary" if len(classes) == 2 else "multiclass"
     head = build_head(backbone.out_features, head_outputs(task, len(classes)), cfg.model.head)
     model = TransferModel(backbone, head)
-    strategy = build_strategy(cfg, layer_groups(backbone.inner, backbone.family), head)
+    strategy = strategy_cls(cfg, layer_groups(backbone.inner, backbone.family), head)
     encode, pad_id = input_encoder(backbone, cfg.model)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
-
-    if not resume:
-        run_dir.mkdir(parents=True, exist_ok=False)
-        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     trained: torch.nn.Module = model
     if strategy.name == "frozen":
         # The encoder is fixed and in eval mode: its features are computed once, and the head
         # trains on them (the same arithmetic as running the frozen encoder every epoch).
         sets = {k: cached_features(model.encoder, v, cfg.train.batch_size) for k, v in sets.items()}
         trained = HeadOnly(head)
+    return Session(cfg, prepared, backbone, model, strategy, task, classes, sets, trained)
+
+
+def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
+    start = time.perf_counter()
+    s = build_session(cfg, base_dir)
+    if not resume:
+        run_dir.mkdir(parents=True, exist_ok=False)
+        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     trainer = Trainer(
-        trained,
-        loss_for(task),
-        strategy.param_groups(),
+        s.trained,
+        loss_for(s.task),
+        s.strategy.param_groups(),
         cfg.train,
         run_dir,
         seed=cfg.seed,
-        hooks=strategy,
+        hooks=s.strategy,
+        penalty=s.strategy.penalty,
         checkpoint_every=cfg.train.checkpoint_every_steps,
     )
     tracker = Tracker(cfg.track, run_dir, cfg.name)
-    tracker.log_start(cfg.model_dump(mode="json"), _split_ids(prepared))
+    tracker.log_start(cfg.model_dump(mode="json"), _split_ids(s.prepared))
     try:
-        result = trainer.fit(sets["source.train"], sets.get("source.val"), resume=resume)
+        result = trainer.fit(s.sets["source.train"], s.sets.get("source.val"), resume=resume)
     except BaseException:
         tracker.finish({}, status="FAILED")
         raise
     if result.best_model is not None:
-        trained.load_state_dict(load_file(str(result.best_model)))
-    if trained is not model:  # predict needs the whole model
-        save_weights(model, run_dir / "model" / "model.safetensors")
+        s.trained.load_state_dict(load_file(str(result.best_model)))
     metrics = {}
     device = trainer.accelerator.device
-    for name, data in sets.items():
+    for name, data in s.sets.items():
         if name.endswith(".train") or data.labels is None:
             continue
-        scores = evaluate_loss_accuracy(trained, loss_for(task), data, cfg.train.batch_size, device)
+        scores = evaluate_loss_accuracy(
+            s.trained, loss_for(s.task), data, cfg.train.batch_size, device
+        )
         metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
+    # predict rebuilds a plain model: strategies that changed it (adapters) fold it back first
+    s.strategy.finalize(s.model)
+    save_weights(s.model.cpu(), run_dir / "model" / "model.safetensors")
     seconds = time.perf_counter() - start
-    _write_outputs(run_dir, cfg, classes, task, backbone.out_features, result.history, metrics)
+    _write_outputs(
+        run_dir, cfg, s.classes, s.task, s.backbone.out_features, result.history, metrics
+    )
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)

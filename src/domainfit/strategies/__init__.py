@@ -7,6 +7,6 @@ built-in ones.
 from __future__ import annotations
 
 from domainfit.strategies import frozen, full  # noqa: F401
-from domainfit.strategies.base import STRATEGIES, Strategy, build_strategy
+from domainfit.strategies.base import STRATEGIES, Strategy, build_strategy, strategy_class
 
-__all__ = ["STRATEGIES", "Strategy", "build_strategy"]
+__all__ = ["STRATEGIES", "Strategy", "build_strategy", "strategy_class"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+import torch
 from torch import nn
 
 from domainfit.config import RunConfig
+from domainfit.models.backbone import Backbone
 from domainfit.models.groups import LayerGroup
 from domainfit.registry import Registry
 
@@ -51,6 +53,18 @@ class Strategy(ABC):
             )
         return rows
 
+    @classmethod
+    def prepare(cls, cfg: RunConfig, backbone: Backbone) -> None:
+        """Change the backbone before its layer groups are read (adapters); none in the base."""
+        return
+
+    def penalty(self, model: nn.Module) -> torch.Tensor | None:
+        """An extra loss term the trainer adds to the task loss (L1, L2-SP); none in the base."""
+        return None
+
+    def finalize(self, model: nn.Module) -> None:  # noqa: B027 (optional hook)
+        """After training, before the final weights are saved: fold adapters back in."""
+
     def state_dict(self) -> dict[str, Any]:
         return {}
 
@@ -61,5 +75,9 @@ class Strategy(ABC):
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
 
 
+def strategy_class(cfg: RunConfig) -> type[Strategy]:
+    return STRATEGIES.get(cfg.strategy.name)
+
+
 def build_strategy(cfg: RunConfig, groups: list[LayerGroup], head: nn.Module) -> Strategy:
-    return STRATEGIES.get(cfg.strategy.name)(cfg, groups, head)
+    return strategy_class(cfg)(cfg, groups, head)

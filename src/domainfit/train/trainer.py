@@ -4,6 +4,7 @@ validation, early stopping, a NaN guard, and checkpoints a resumed run continues
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,12 @@ class Trainer:
         seed: int = 0,
         checkpoint_every: int | None = None,
         hooks: Any = None,
+        penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
     ) -> None:
         self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
         self.checkpoint_every = checkpoint_every
         self.hooks = hooks  # a Strategy: on_epoch_start, set_train_mode, state_dict
+        self.penalty = penalty  # regularisers' extra loss (L1, L2-SP), added to the task loss
         precision = "no" if cfg.precision == "fp32" else cfg.precision
         self.accelerator = _accelerator(precision)
         self.model = model.to(self.accelerator.device)
@@ -123,7 +126,9 @@ class Trainer:
                 loss = self.loss_fn(*_align(logits, batch["labels"]))
             if not torch.isfinite(loss):
                 self._diverged(float(loss.detach()))
-            self.accelerator.backward(loss / accum)
+            extra = self.penalty(self.model) if self.penalty is not None else None
+            total = loss if extra is None else loss + extra
+            self.accelerator.backward(total / accum)
             if (b + 1) % accum == 0 or b + 1 == n_batches:
                 self._step()
                 self.state.next_batch = b + 1
