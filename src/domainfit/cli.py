@@ -17,6 +17,7 @@ from domainfit import api
 from domainfit.console import render_audit
 from domainfit.errors import DomainfitError
 from domainfit.io_utils import write_json_atomic
+from domainfit.progress import silenced
 
 app = typer.Typer(
     help="Adapt pretrained models to your domain's data, and learn why it works or fails.",
@@ -114,7 +115,8 @@ def fit(
 
     Example: domainfit fit examples/reviews_minilm.yaml --set train.epochs=1
     """
-    run = api.fit(config, overrides=list(set_ or []), resume=resume, out=out)
+    with silenced(quiet):
+        run = api.fit(config, overrides=list(set_ or []), resume=resume, out=out)
     if not quiet:
         table = Table(title=f"Run {run.dir} ({run.seconds:.0f} s)", title_justify="left")
         table.add_column("metric")

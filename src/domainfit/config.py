@@ -210,6 +210,9 @@ class TrainConfig(StrictModel):
     checkpoint_every_steps: int | None = Field(
         None, ge=1, description="also checkpoint every N optimizer steps (default: each epoch)"
     )
+    eval_every_steps: int | None = Field(
+        None, ge=1, description="also validate every N optimizer steps (default: each epoch)"
+    )
     early_stopping: EarlyStoppingConfig | None = None
     num_workers: int = Field(0, ge=0)
 

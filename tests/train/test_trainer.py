@@ -102,3 +102,30 @@ def test_nan_guard_names_the_step(tmp_path: Path) -> None:
     data.inputs["x"][40] = np.nan
     with pytest.raises(TrainingDivergedError, match=r"loss became nan at epoch 0, optimizer step"):
         _trainer(tmp_path, CFG).fit(data, None)
+
+
+def test_validates_every_n_steps_and_stops_mid_epoch(tmp_path: Path) -> None:
+    cfg = CFG.model_copy(update={"epochs": 2, "eval_every_steps": 4})
+    result = _trainer(tmp_path, cfg).fit(_data(), _data(48, seed=1))
+    # 6 steps per epoch: evaluations at steps 4, 8, 12, plus the end of epoch 0 (step 6)
+    assert [r["step"] for r in result.history] == [4, 6, 8, 12]
+    assert all("train.loss" in r and "val.accuracy" in r for r in result.history)
+
+    stop = EarlyStoppingConfig(metric="val.accuracy", mode="max", patience=1, min_delta=1.0)
+    cfg = CFG.model_copy(update={"epochs": 3, "eval_every_steps": 1, "early_stopping": stop})
+    result = _trainer(tmp_path / "stop", cfg).fit(_data(), _data(48, seed=1))
+    assert result.stopped_early and result.global_step == 2  # inside the first epoch
+
+
+def test_epoch_lines_in_logs_and_quiet_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domainfit.progress import silenced
+
+    cfg = CFG.model_copy(update={"epochs": 2})
+    _trainer(tmp_path / "a", cfg).fit(_data(), _data(48, seed=1))
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "val.accuracy" in err
+    with silenced():
+        _trainer(tmp_path / "b", cfg).fit(_data(), _data(48, seed=1))
+    assert capsys.readouterr().err == ""

@@ -17,6 +17,7 @@ from torch import nn
 from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import DomainfitError
+from domainfit.progress import TrainingProgress
 from domainfit.train.checkpoint import (
     cpu_state,
     latest_checkpoint,
@@ -48,6 +49,10 @@ class _State:
     best: dict[str, float] | None = None
     bad_evals: int = 0
     stopped_early: bool = False
+    # the epoch's running training loss, kept so a resumed epoch reports the same mean
+    loss_sum: float = 0.0
+    loss_count: int = 0
+    penalty_sum: float = 0.0
 
 
 class Trainer:
@@ -77,6 +82,7 @@ class Trainer:
         self.optimizer = build_optimizer(groups, cfg)
         self.scheduler: Any = None
         self.state = _State()
+        self.bar = TrainingProgress(cfg.epochs, 0)
 
     def fit(self, train: EncodedSet, val: EncodedSet | None, *, resume: bool = False) -> FitResult:
         n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
@@ -89,12 +95,17 @@ class Trainer:
             self.state = _State(**ckpt.state)
             if self.hooks is not None:
                 self.hooks.load_state_dict(strategy_state)
-        while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
-            self._epoch(train, n_batches)
-            self._evaluate(val)
-            self.state.epoch += 1
-            self.state.next_batch = 0
-            self._checkpoint(ckpt_dir)
+        with TrainingProgress(self.cfg.epochs, n_batches) as bar:
+            self.bar = bar
+            while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
+                self._epoch(train, val, n_batches)
+                if not self._evaluated_now():
+                    self._evaluate(val)
+                bar.epoch_done(self.state.epoch, self.state.history[-1])
+                self.state.epoch += 1
+                self.state.next_batch = 0
+                self.state.loss_sum, self.state.loss_count, self.state.penalty_sum = 0.0, 0, 0.0
+                self._checkpoint(ckpt_dir)
         best_model = self.run_dir / "model" / "model.safetensors"
         return FitResult(
             self.state.history,
@@ -104,7 +115,7 @@ class Trainer:
             best_model if best_model.is_file() else None,
         )
 
-    def _epoch(self, train: EncodedSet, n_batches: int) -> None:
+    def _epoch(self, train: EncodedSet, val: EncodedSet | None, n_batches: int) -> None:
         if self.hooks is not None:
             self.hooks.on_epoch_start(self.state.epoch, self.optimizer)
         self.model.train()
@@ -119,6 +130,8 @@ class Trainer:
             start_batch=self.state.next_batch,
         )
         accum = self.cfg.grad_accum
+        every = self.cfg.eval_every_steps
+        self.bar.epoch_start(self.state.epoch, self.state.next_batch)
         for b, batch in enumerate(batches, start=self.state.next_batch):
             batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
             with self.accelerator.autocast():
@@ -129,9 +142,18 @@ class Trainer:
             extra = self.penalty(self.model) if self.penalty is not None else None
             total = loss if extra is None else loss + extra
             self.accelerator.backward(total / accum)
+            self.state.loss_sum += float(loss.detach())
+            self.state.loss_count += 1
+            if extra is not None:
+                self.state.penalty_sum += float(extra.detach())
+            self.bar.batch_done(self.state.loss_sum / self.state.loss_count)
             if (b + 1) % accum == 0 or b + 1 == n_batches:
                 self._step()
                 self.state.next_batch = b + 1
+                if every and self.state.global_step % every == 0:
+                    self._evaluate(val)
+                    if self.state.stopped_early:
+                        return
                 if self.checkpoint_every and self.state.global_step % self.checkpoint_every == 0:
                     self._checkpoint(self.run_dir / "checkpoints")
 
@@ -158,6 +180,10 @@ class Trainer:
             "epoch": float(self.state.epoch),
             "step": float(self.state.global_step),
         }
+        if self.state.loss_count:
+            row["train.loss"] = self.state.loss_sum / self.state.loss_count
+            if self.penalty is not None:
+                row["train.penalty"] = self.state.penalty_sum / self.state.loss_count
         if val is not None and len(val) > 0:
             row.update(
                 evaluate_loss_accuracy(
@@ -166,6 +192,11 @@ class Trainer:
             )
         self.state.history.append(row)
         self._track_best(row)
+
+    def _evaluated_now(self) -> bool:
+        """Step-based validation may already have run at this very step."""
+        hist = self.state.history
+        return bool(hist) and hist[-1]["step"] == self.state.global_step
 
     def _track_best(self, row: dict[str, float]) -> None:
         es = self.cfg.early_stopping
