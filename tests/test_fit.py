@@ -192,3 +192,32 @@ def test_onnx_export_matches_pytorch(tmp_path: Path, bert_dir: Path, modality: s
 def test_bf16_mixed_precision_on_cpu(tmp_path: Path, bert_dir: Path) -> None:
     run = domainfit.fit(_text_config(tmp_path, bert_dir, precision="bf16"), out=tmp_path / "run")
     assert run.metrics["source.test.accuracy"] >= 0.8
+
+
+def test_fit_images_with_hf_vision_model(tmp_path: Path) -> None:
+    """A ViT saved with save_pretrained goes through hf: (AutoModel), then predict reloads it."""
+    from transformers import ViTConfig, ViTModel
+
+    vit_dir = tmp_path / "tiny-vit"
+    config = ViTConfig(
+        image_size=16,
+        patch_size=4,
+        num_channels=3,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    ViTModel(config).save_pretrained(vit_dir)
+    root = write_image_folder(tmp_path / "imgs", n=16)
+    cfg = {
+        "name": "tiny-vit",
+        "data": {"source": str(root)},
+        "model": {"backbone": f"hf:{vit_dir}", "image_size": 16},
+        "train": {"epochs": 4, "batch_size": 8, "lr": 3e-3},
+        "track": {"enabled": False},
+    }
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert run.metrics["source.test.accuracy"] >= 0.8
+    preds = domainfit.predict(run.dir, str(root), out=tmp_path / "preds.csv")
+    assert len(preds) == len(list(root.rglob("*.png")))

@@ -1,9 +1,18 @@
 """domainfit: adapt pretrained models to your domain's data, and learn why it works or fails."""
 
-from domainfit.api import audit, fit, prepare
+from domainfit.api import audit, fit, predict, prepare
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain as load_data
 from domainfit.data.sources.memory import from_numpy, from_pandas
 
 __version__ = "0.1.0"
-__all__ = ["DomainDataset", "audit", "fit", "from_numpy", "from_pandas", "load_data", "prepare"]
+__all__ = [
+    "DomainDataset",
+    "audit",
+    "fit",
+    "from_numpy",
+    "from_pandas",
+    "load_data",
+    "predict",
+    "prepare",
+]

@@ -85,6 +85,14 @@ def fit(
     return run_fit(cfg, base_dir, run_dir, resume=False)
 
 
+def predict(run_dir: str | Path, data: str, out: str | Path) -> pd.DataFrame:
+    """Apply a finished run's model (and its saved preprocessing) to ``data``; write a CSV of
+    predictions and class probabilities to ``out`` and return it."""
+    from domainfit.predict import predict_file
+
+    return predict_file(Path(run_dir), data, Path(out))
+
+
 def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[dict[str, Any]]:
     """The training plan: each layer group, its parameters, whether it trains, its LR."""
     from domainfit.models.backbone import load_backbone
