@@ -225,8 +225,23 @@ class TrainConfig(StrictModel):
         return self
 
 
+class LoraSettings(StrictModel):
+    """Low-rank adapters (``strategy.name=lora``): each targeted linear layer W gets a trainable
+    update B @ A of rank ``r`` scaled by ``alpha / r``; W itself stays frozen."""
+
+    r: int = Field(8, ge=1, description="rank of each adapter")
+    alpha: int = Field(16, ge=1, description="scaling numerator: updates are scaled by alpha / r")
+    dropout: float = Field(0.1, ge=0, lt=1, description="dropout on the adapters' input")
+    target_modules: list[str] | None = Field(
+        None,
+        description="names of the linear layers to adapt (default: the attention projections "
+        "of the backbone's family, e.g. query/value for BERT and ViT, qkv for timm ViTs)",
+    )
+
+
 class StrategyConfig(StrictModel):
     name: Literal["full", "frozen"] = "full"
+    lora: LoraSettings = Field(default_factory=LoraSettings)
 
 
 class TrackConfig(StrictModel):
