@@ -94,11 +94,13 @@ def predict(run_dir: str | Path, data: str, out: str | Path) -> pd.DataFrame:
 
 
 def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[dict[str, Any]]:
-    """The training plan: each layer group, its parameters, whether it trains, its LR."""
+    """The training plan, one row per layer group (shallow to deep, then the head): ``group``,
+    ``params``, ``trains`` (in any epoch), ``lr`` and ``epochs``: for each epoch of
+    ``train.epochs`` the learning rate the group trains at, or None while it is frozen."""
     from domainfit.models.backbone import load_backbone
     from domainfit.models.groups import layer_groups
     from domainfit.models.heads import build_head, head_outputs
-    from domainfit.strategies import build_strategy
+    from domainfit.strategies import strategy_class
 
     cfg, base_dir = _config(config, None, overrides)
     if cfg.model is None:
@@ -112,7 +114,10 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
     backbone = load_backbone(cfg.model)
     task = "binary" if n_classes == 2 else "multiclass"  # as fit chooses
     head = build_head(backbone.out_features, head_outputs(task, n_classes), cfg.model.head)
-    strategy = build_strategy(cfg, layer_groups(backbone.inner, backbone.family), head)
+    strategy_cls = strategy_class(cfg)
+    strategy_cls.prepare(cfg, backbone)  # as fit does: adapters are part of the plan
+    groups = layer_groups(backbone.inner, backbone.family)
+    strategy = strategy_cls(cfg, groups, head, backbone.inner)
     return strategy.plan()
 
 

@@ -132,27 +132,43 @@ def inspect(
     set_: SetOpt = None,
     json_path: JsonOpt = None,
 ) -> None:
-    """Show the plan: each layer group, its size, whether it trains, its learning rate.
+    """Show the plan: each layer group, its size, and per epoch whether it trains and at which
+    learning rate ("-": frozen).
 
-    Example: domainfit inspect examples/reviews_minilm.yaml --set strategy.name=frozen
+    Example: domainfit inspect examples/reviews_minilm.yaml --set strategy.name=two_stage
     """
     rows = api.inspect(config, overrides=list(set_ or []))
     if json_path is not None:
         write_json_atomic(json_path, rows)
     table = Table(title="Layer groups, shallow to deep", title_justify="left")
-    for col in ("group", "parameters", "trains", "learning rate"):
-        table.add_column(col, justify="left" if col in ("group", "trains") else "right")
+    table.add_column("group")
+    table.add_column("parameters", justify="right")
+    spans = _epoch_spans([r["epochs"] for r in rows])
+    for first, last in spans:  # epochs with the same plan share a column
+        label = f"epoch {first + 1}" if first == last else f"epochs {first + 1}-{last + 1}"
+        table.add_column(label, justify="right")
     for r in rows:
-        table.add_row(
-            r["group"],
-            f"{r['params']:,}",
-            "yes" if r["trains"] else "[dim]no[/]",
-            f"{r['lr']:.3g}" if r["trains"] else "-",
-        )
+        cells = [r["epochs"][first] for first, _ in spans]
+        lrs = [f"{lr:.3g}" if lr is not None else "[dim]-[/]" for lr in cells]
+        table.add_row(r["group"], f"{r['params']:,}", *lrs)
     total = sum(r["params"] for r in rows)
     trained = sum(r["params"] for r in rows if r["trains"])
-    table.caption = f"{trained:,} of {total:,} parameters train"
+    table.caption = (
+        f"{trained:,} of {total:,} parameters train; learning rates before train.schedule"
+    )
     Console().print(table)
+
+
+def _epoch_spans(per_group: list[list[float | None]]) -> list[tuple[int, int]]:
+    """(first, last) epoch ranges over which no group's learning rate changes."""
+    n = len(per_group[0]) if per_group else 0
+    spans: list[tuple[int, int]] = []
+    for e in range(n):
+        if spans and all(lrs[e] == lrs[spans[-1][0]] for lrs in per_group):
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((e, e))
+    return spans
 
 
 @app.command()

@@ -240,8 +240,53 @@ class LoraSettings(StrictModel):
 
 
 class StrategyConfig(StrictModel):
-    name: Literal["full", "frozen"] = "full"
-    lora: LoraSettings = Field(default_factory=LoraSettings)
+    """What trains and when. The name is checked against the strategy registry when the run is
+    built (``unknown strategy 'x'; known: ...``), so strategies added as plug-ins need no edit
+    here; the options below are read by the strategies that name them."""
+
+    name: str = Field(
+        "full",
+        min_length=1,
+        description="full, frozen, linear_probe, two_stage, gradual_unfreeze, layerwise_lr, ...",
+    )
+    head_epochs: int = Field(1, ge=0, description="two_stage: epochs that train the head alone")
+    unfreeze_top: int | None = Field(
+        None, ge=1, description="two_stage, gradual_unfreeze: top groups to unfreeze (default all)"
+    )
+    lr_factor: float = Field(
+        0.1, gt=0, description="two_stage: backbone groups train at train.lr * lr_factor"
+    )
+    unfreeze_every: int = Field(
+        1, ge=1, description="gradual_unfreeze: one more group from the top every N epochs"
+    )
+    layer_decay: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="group lr = lr * layer_decay ** (distance from the top; head 0); "
+        "layerwise_lr (default 0.75), two_stage, gradual_unfreeze",
+    )
+    cache_dir: str = Field(
+        "runs/cache/features", description="linear_probe: folder of cached backbone features"
+    )
+
+
+class RegularizeConfig(StrictModel):
+    """Transfer regularisers, applied by every strategy to the parameters it trains."""
+
+    l1: float = Field(0.0, ge=0, description="l1 * sum |w| over the trained parameters")
+    l2sp: float = Field(
+        0.0, ge=0, description="l2sp / 2 * ||w - w_pretrained||^2 over trained backbone params"
+    )
+    dropout: float | None = Field(
+        None, ge=0, lt=1, description="override p of every dropout layer in the backbone"
+    )
+    batchnorm: Literal["train", "frozen"] = Field(
+        "train", description="frozen: BatchNorm statistics and affine parameters stay pretrained"
+    )
+    decay_norm_bias: bool = Field(
+        False, description="apply weight decay to biases and normalisation weights too"
+    )
 
 
 class TrackConfig(StrictModel):
@@ -263,5 +308,6 @@ class RunConfig(StrictModel):
     audit: AuditConfig = Field(default_factory=AuditConfig)
     model: ModelConfig | None = None
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    regularize: RegularizeConfig = Field(default_factory=RegularizeConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)

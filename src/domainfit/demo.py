@@ -1,5 +1,6 @@
 """The main job: all-MiniLM-L6-v2 adapted to Amazon kitchen reviews, a frozen-backbone head
-against full fine-tuning on the same split."""
+(``linear_probe``: features computed once, cached on disk) against full fine-tuning on the same
+split."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ def demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
         "split": {"method": "stratified", "seed": 0},
         "model": {"backbone": "minilm", "max_length": 64 if quick else 128},
     }
-    frozen = {
+    probe = {
         **base,
-        "name": "demo-frozen",
-        "strategy": {"name": "frozen"},
+        "name": "demo-linear-probe",
+        "strategy": {"name": "linear_probe"},
         "train": {
             "epochs": 2 if quick else 4,
             "batch_size": 32,
@@ -36,7 +37,7 @@ def demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
         "strategy": {"name": "full"},
         "train": {"epochs": 1, "batch_size": 16, "lr": 5e-5, "warmup_ratio": 0.1},
     }
-    return {"frozen": frozen, "full": full}
+    return {"linear_probe": probe, "full": full}
 
 
 def run_demo(quick: bool, out_root: Path) -> dict[str, FitRun]:

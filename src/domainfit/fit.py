@@ -25,13 +25,13 @@ from domainfit.data.validate import check_trainable
 from domainfit.errors import ConfigError
 from domainfit.io_utils import write_json_atomic, write_text_atomic
 from domainfit.models.backbone import Backbone, load_backbone
+from domainfit.models.feature_cache import cached_feature_sets
 from domainfit.models.groups import layer_groups
 from domainfit.models.heads import (
     HeadOnly,
     HeadTask,
     TransferModel,
     build_head,
-    cached_features,
     head_outputs,
     loss_for,
 )
@@ -83,14 +83,20 @@ def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
     task: HeadTask = "binary" if len(classes) == 2 else "multiclass"
     head = build_head(backbone.out_features, head_outputs(task, len(classes)), cfg.model.head)
     model = TransferModel(backbone, head)
-    strategy = strategy_cls(cfg, layer_groups(backbone.inner, backbone.family), head)
+    groups = layer_groups(backbone.inner, backbone.family)
+    strategy = strategy_cls(cfg, groups, head, backbone.inner)
     encode, pad_id = input_encoder(backbone, cfg.model)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
     trained: torch.nn.Module = model
-    if strategy.name == "frozen":
-        # The encoder is fixed and in eval mode: its features are computed once, and the head
-        # trains on them (the same arithmetic as running the frozen encoder every epoch).
-        sets = {k: cached_features(model.encoder, v, cfg.train.batch_size) for k, v in sets.items()}
+    if strategy.caches_features:
+        # linear_probe: the encoder is fixed and in eval mode, so its features are computed
+        # once (or read from the disk cache of an earlier run on the same model, data and
+        # settings) and the head trains on them: the arithmetic of `frozen`, minus the encoder.
+        ids = _split_ids(prepared)
+        cache_dir = Path(cfg.strategy.cache_dir)
+        spec = str(backbone.spec)
+        bs = cfg.train.batch_size
+        sets = cached_feature_sets(model.encoder, spec, cfg.model, sets, ids, cache_dir, bs)
         trained = HeadOnly(head)
     return Session(cfg, prepared, backbone, model, strategy, task, classes, sets, trained)
 

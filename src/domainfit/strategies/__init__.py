@@ -6,7 +6,14 @@ built-in ones.
 
 from __future__ import annotations
 
-from domainfit.strategies import frozen, full  # noqa: F401
+from domainfit.strategies import (  # noqa: F401
+    frozen,
+    full,
+    gradual_unfreeze,
+    layerwise_lr,
+    linear_probe,
+    two_stage,
+)
 from domainfit.strategies.base import STRATEGIES, Strategy, build_strategy, strategy_class
 
 __all__ = ["STRATEGIES", "Strategy", "build_strategy", "strategy_class"]

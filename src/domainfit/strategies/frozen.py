@@ -1,26 +1,23 @@
-"""``frozen``: the backbone is fixed (no gradients, eval mode so BatchNorm statistics and
-dropout stay as pretrained); only the head trains."""
+"""``frozen``: the backbone is fixed and only the head trains, through the backbone every step
+(no caching, so input augmentation still reaches the head). The backbone runs in eval mode:
+BatchNorm statistics and dropout stay as pretrained, which is what a frozen model means."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
-from domainfit.strategies.base import STRATEGIES, Strategy
+from domainfit.strategies.base import HEAD, STRATEGIES, Strategy
 
 
 @STRATEGIES.register("frozen")
 class Frozen(Strategy):
     name = "frozen"
 
-    def param_groups(self) -> list[dict[str, Any]]:
-        for g in self.groups:
-            for _, p in g.params:
-                p.requires_grad_(False)
-        return [{"params": list(self.head.parameters()), "lr": self.cfg.train.lr}]
+    def group_lrs(self) -> dict[str, float]:
+        return {HEAD: self.cfg.train.lr}
 
     def set_train_mode(self, model: nn.Module) -> None:
+        super().set_train_mode(model)
         encoder = getattr(model, "encoder", None)
         if encoder is not None:
             encoder.eval()
