@@ -154,7 +154,7 @@ def test_onnx_export_matches_pytorch(tmp_path: Path, bert_dir: Path, modality: s
     import torch
 
     from domainfit.export import export_run
-    from domainfit.predict import load_run
+    from domainfit.inference import load_run
 
     if modality == "text":
         cfg = _text_config(tmp_path, bert_dir, epochs=1)
@@ -221,3 +221,20 @@ def test_fit_images_with_hf_vision_model(tmp_path: Path) -> None:
     assert run.metrics["source.test.accuracy"] >= 0.8
     preds = domainfit.predict(run.dir, str(root), out=tmp_path / "preds.csv")
     assert len(preds) == len(list(root.rglob("*.png")))
+
+
+def test_fit_regression_learns_in_label_units(tmp_path: Path, bert_dir: Path) -> None:
+    import pandas as pd
+
+    reviews = pd.read_csv(write_reviews_csv(tmp_path / "r.csv", n=120))
+    # a price-like target far from unit scale: the head must rescale, the loss must not explode
+    reviews["label"] = 1000.0 + 400.0 * reviews["label"]
+    reviews.to_csv(tmp_path / "prices.csv", index=False)
+    cfg = _text_config(tmp_path, bert_dir)
+    cfg["data"] = {"source": str(tmp_path / "prices.csv"), "task": "regression"}
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert run.metrics["source.test.mae"] < 100.0  # predicting the mean would give 200
+    assert "source.test.accuracy" not in run.metrics
+    preds = domainfit.predict(run.dir, str(tmp_path / "prices.csv"), out=tmp_path / "p.csv")
+    assert list(preds.columns) == ["id", "prediction"]
+    assert abs(preds["prediction"] - reviews["label"]).mean() < 100.0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from domainfit.config import RunConfig
 from domainfit.config_io import ConfigLike, load_config
@@ -18,7 +20,9 @@ from domainfit.data.pipeline import clean_and_split, load_domains
 from domainfit.data.prepare import PreparedRun, prepare_run
 from domainfit.data.sources.memory import from_numpy, from_pandas
 from domainfit.errors import ConfigError
-from domainfit.fit import FitRun, run_fit
+from domainfit.fit import FitRun, Session, run_fit
+from domainfit.io_utils import write_json_atomic
+from domainfit.train.lr_finder import LRFindResult
 
 DataLike = DomainDataset | pd.DataFrame | str | tuple[Any, Any]
 
@@ -88,9 +92,128 @@ def fit(
 def predict(run_dir: str | Path, data: str, out: str | Path) -> pd.DataFrame:
     """Apply a finished run's model (and its saved preprocessing) to ``data``; write a CSV of
     predictions and class probabilities to ``out`` and return it."""
-    from domainfit.predict import predict_file
+    from domainfit.inference import predict_file
 
     return predict_file(Path(run_dir), data, Path(out))
+
+
+@dataclass
+class LRFind:
+    """A learning-rate range test: ``suggestion`` is a value for ``train.lr``; ``dir`` holds
+    lr_find.png and lr_find.json; ``weights`` says what the sweep started from."""
+
+    dir: Path
+    result: LRFindResult
+    weights: str
+
+    @property
+    def suggestion(self) -> float:
+        return self.result.suggestion
+
+
+def lr_find(
+    config: ConfigLike | None = None,
+    *,
+    overrides: list[str] | None = None,
+    run: str | Path | None = None,
+    out: str | Path | None = None,
+    start: float = 1e-7,
+    end: float = 1.0,
+    steps: int = 100,
+) -> LRFind:
+    """Learning-rate range test on exactly what ``fit`` would train (model, strategy, groups).
+
+    ``run=RUN_DIR`` uses that run's saved config (plus ``overrides``) and starts from its
+    weights: its final model when it finished, else its last checkpoint. Writes lr_find.png and
+    lr_find.json to ``out`` (default RUN_DIR/lr_find, or runs/<name>-lr-find-<time>). The model
+    and optimizer are left as they were; nothing else in a run folder changes."""
+    from domainfit.fit import build_session
+    from domainfit.train.lr_finder import SweepProgress, lr_range_test, save_plot
+    from domainfit.train.trainer import Trainer
+
+    run_dir = Path(run) if run is not None else None
+    if run_dir is not None:
+        if not (run_dir / "config.yaml").is_file():
+            raise ConfigError(f"{run_dir} is not a run folder (no config.yaml)", "check --run")
+        cfg, base_dir = load_config(run_dir / "config.yaml", overrides), None
+    elif config is None:
+        raise ConfigError("lr-find needs a config or a run", "pass a YAML path or --run RUN_DIR")
+    else:
+        cfg, base_dir = _config(config, None, overrides)
+    session = build_session(cfg, base_dir)
+    weights = _start_weights(session, run_dir) if run_dir is not None else "pretrained"
+    if out is not None:
+        out_dir = Path(out)
+    else:
+        out_dir = run_dir / "lr_find" if run_dir else default_run_dir(f"{cfg.name}-lr-find")
+    trainer = Trainer(  # the optimizer and device fit would use; its own loop is not run
+        session.trained,
+        session.loss(),
+        session.strategy.param_groups(),
+        cfg.train,
+        out_dir,
+        seed=cfg.seed,
+        hooks=session.strategy,
+        penalty=session.strategy.penalty,
+    )
+    with SweepProgress(steps) as bar:
+        result = lr_range_test(
+            trainer.model,
+            trainer.loss_fn,
+            trainer.optimizer,
+            session.sets["source.train"],
+            cfg.train,
+            accelerator=trainer.accelerator,
+            start=start,
+            end=end,
+            steps=steps,
+            seed=cfg.seed,
+            hooks=session.strategy,
+            penalty=session.strategy.penalty,
+            on_step=bar.update,
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out_dir / "lr_find.json", {**result.to_dict(), "weights": weights})
+    save_plot(result, out_dir / "lr_find.png")
+    return LRFind(out_dir, result, weights)
+
+
+def _start_weights(session: Session, run_dir: Path) -> str:
+    """Load a run's weights into the session: the final model of a finished run (adapters of
+    lora runs were merged into it: they start afresh on top), else its last checkpoint."""
+    from safetensors.torch import load_file
+
+    from domainfit.strategies.lora import load_merged
+    from domainfit.train.checkpoint import latest_checkpoint
+
+    final = run_dir / "model" / "model.safetensors"
+    if final.is_file() and (run_dir / "model" / "model.json").is_file():
+        state = load_file(str(final))
+        if session.trained is not session.model and _encoder_changed(session, state):
+            raise ConfigError(
+                f"strategy {session.cfg.strategy.name} trains on features of the pretrained "
+                f"backbone, but {run_dir} fine-tuned it",
+                "run lr-find with the run's own strategy, or on the config without --run",
+            )
+        load_merged(session.model, state)
+        return f"final model of {run_dir}"
+    last = latest_checkpoint(run_dir / "checkpoints")
+    if last is None:
+        raise ConfigError(
+            f"{run_dir} has neither a final model nor a checkpoint",
+            "point --run at a run that has trained at least one step, or pass the config",
+        )
+    session.trained.load_state_dict(load_file(str(last / "model.safetensors")))
+    return f"checkpoint {last.name} of {run_dir}"
+
+
+def _encoder_changed(session: Session, state: dict[str, Any]) -> bool:
+    own = session.model.state_dict()
+    return any(
+        not torch.equal(own[k], v)
+        for k, v in state.items()
+        if k.startswith("encoder.") and k in own
+    )
 
 
 def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[dict[str, Any]]:

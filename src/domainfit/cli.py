@@ -39,7 +39,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but
 
 @app.callback()
 def _root() -> None:
-    """domainfit: audit and prepare data, fit, inspect, predict, export, track."""
+    """domainfit: audit and prepare data, fit, inspect, lr-find, predict, export, track."""
 
 
 def _is_config(arg: str) -> bool:
@@ -171,6 +171,55 @@ def _epoch_spans(per_group: list[list[float | None]]) -> list[tuple[int, int]]:
     return spans
 
 
+@app.command("lr-find")
+def lr_find(
+    config: Annotated[Path | None, typer.Argument(help="A run config (.yaml).")] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            help="Start from this run's weights and config: its final model, or its last "
+            "checkpoint if it has not finished."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for lr_find.png/.json (default RUN/lr_find or runs/...)."),
+    ] = None,
+    start: Annotated[float, typer.Option(help="First learning rate of the sweep.")] = 1e-7,
+    end: Annotated[float, typer.Option(help="Last learning rate of the sweep.")] = 1.0,
+    steps: Annotated[int, typer.Option(help="Optimizer steps (one learning rate each).")] = 100,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Learning-rate range test: train briefly while the rate grows, plot the loss, suggest one.
+
+    The suggestion is where the smoothed loss falls fastest; the model is left untouched.
+    Example: domainfit lr-find examples/reviews_minilm.yaml --steps 50
+    """
+    with silenced(quiet):
+        found = api.lr_find(
+            config,
+            overrides=list(set_ or []),
+            run=run,
+            out=out,
+            start=start,
+            end=end,
+            steps=steps,
+        )
+    if not quiet:
+        r = found.result
+        console = Console(highlight=False)
+        stop = "stopped when the loss diverged" if r.diverged else "no divergence in range"
+        console.print(
+            f"swept {len(r.lrs)} steps from {r.start:.1e} to {r.lrs[-1]:.1e} ({stop}); "
+            f"started from {found.weights}"
+        )
+        how = "steepest fall of the smoothed loss" if r.rule == "steepest" else r.rule
+        console.print(f"suggested learning rate [bold]{r.suggestion:.1e}[/] ({how})")
+        console.print(f"  --set train.lr={r.suggestion:.1e}")
+        console.print(f"plot {found.dir / 'lr_find.png'}, values {found.dir / 'lr_find.json'}")
+
+
 @app.command()
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
@@ -184,7 +233,7 @@ def predict(
 
     Example: domainfit predict runs/demo-full new_reviews.csv --out preds.csv
     """
-    from domainfit.predict import predict_file
+    from domainfit.inference import predict_file
 
     frame = predict_file(run_dir, data, out)
     if not quiet:

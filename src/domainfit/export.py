@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from domainfit.errors import ConfigError
-from domainfit.predict import TrainedModel, load_run
+from domainfit.inference import TrainedModel, load_run
 
 
 class _TextLogits(nn.Module):

@@ -19,6 +19,7 @@ from safetensors.torch import load_file
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.feature_pipeline import FeaturePipeline
 from domainfit.data.loaders import EncodedSet
 from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
 from domainfit.data.validate import check_trainable
@@ -36,6 +37,7 @@ from domainfit.models.heads import (
     loss_for,
 )
 from domainfit.models.inputs import input_encoder
+from domainfit.models.specs import parse_spec
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train.trainer import Trainer, evaluate_loss_accuracy, save_weights
@@ -66,6 +68,11 @@ class Session:
     classes: list[str]
     sets: dict[str, EncodedSet]
     trained: torch.nn.Module
+    label_std: float = 1.0
+    preprocessor: FeaturePipeline | None = None
+
+    def loss(self) -> torch.nn.Module:
+        return loss_for(self.task, self.label_std)
 
 
 def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
@@ -73,19 +80,26 @@ def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
         raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     check_trainable(prepared)
-    if prepared.task != "classification":
-        raise ConfigError("fit supports classification for now", "set data.task=classification")
     torch.manual_seed(cfg.seed)
-    backbone = load_backbone(cfg.model)
+    preprocessor = _fit_preprocessor(prepared, cfg) if _reads_features(cfg) else None
+    width = None if preprocessor is None else preprocessor.width
+    backbone = load_backbone(cfg.model, input_width=width)
     strategy_cls = strategy_class(cfg)
     strategy_cls.prepare(cfg, backbone)  # e.g. LoRA adapters go in before groups are read
-    classes = _classes(prepared)
-    task: HeadTask = "binary" if len(classes) == 2 else "multiclass"
-    head = build_head(backbone.out_features, head_outputs(task, len(classes)), cfg.model.head)
+    regression = prepared.task == "regression"
+    classes = [] if regression else _classes(prepared)
+    task: HeadTask = "regression" if regression else "binary" if len(classes) == 2 else "multiclass"
+    head = build_head(
+        backbone.out_features, head_outputs(task, len(classes)), cfg.model.head, rescale=regression
+    )
+    mean, std = _label_stats(prepared) if regression else (0.0, 1.0)
+    if regression:
+        head[-1].mean.fill_(mean)
+        head[-1].std.fill_(std)
     model = TransferModel(backbone, head)
     groups = layer_groups(backbone.inner, backbone.family)
     strategy = strategy_cls(cfg, groups, head, backbone.inner)
-    encode, pad_id = input_encoder(backbone, cfg.model)
+    encode, pad_id = input_encoder(backbone, cfg.model, preprocessor)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
     trained: torch.nn.Module = model
     if strategy.caches_features:
@@ -98,7 +112,26 @@ def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
         bs = cfg.train.batch_size
         sets = cached_feature_sets(model.encoder, spec, cfg.model, sets, ids, cache_dir, bs)
         trained = HeadOnly(head)
-    return Session(cfg, prepared, backbone, model, strategy, task, classes, sets, trained)
+    return Session(
+        cfg, prepared, backbone, model, strategy, task, classes, sets, trained, std, preprocessor
+    )
+
+
+def _reads_features(cfg: RunConfig) -> bool:
+    assert cfg.model is not None
+    return parse_spec(cfg.model.backbone).kind == "mlp"
+
+
+def _fit_preprocessor(prepared: PreparedData, cfg: RunConfig) -> FeaturePipeline:
+    """Fitted on the source's training split only, like every learnt preprocessing step."""
+    src = prepared.clean["source"]
+    if src.kind not in ("tabular", "features"):
+        raise ConfigError(
+            f"model.backbone=mlp reads tables or feature arrays, but {src.domain} holds {src.kind}",
+            "use a text or image backbone for this data",
+        )
+    train = src.subset(prepared.folds["source"][0]["train"])
+    return FeaturePipeline.fit(train, cfg, prepared.task or "classification")
 
 
 def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
@@ -109,7 +142,7 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     trainer = Trainer(
         s.trained,
-        loss_for(s.task),
+        s.loss(),
         s.strategy.param_groups(),
         cfg.train,
         run_dir,
@@ -132,17 +165,16 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
     for name, data in s.sets.items():
         if name.endswith(".train") or data.labels is None:
             continue
-        scores = evaluate_loss_accuracy(
-            s.trained, loss_for(s.task), data, cfg.train.batch_size, device
-        )
+        scores = evaluate_loss_accuracy(s.trained, s.loss(), data, cfg.train.batch_size, device)
         metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
     # predict rebuilds a plain model: strategies that changed it (adapters) fold it back first
     s.strategy.finalize(s.model)
     save_weights(s.model.cpu(), run_dir / "model" / "model.safetensors")
+    if s.preprocessor is not None:
+        s.preprocessor.save(run_dir / "model")
     seconds = time.perf_counter() - start
-    _write_outputs(
-        run_dir, cfg, s.classes, s.task, s.backbone.out_features, result.history, metrics
-    )
+    width = None if s.preprocessor is None else s.preprocessor.width
+    _write_outputs(run_dir, cfg, s, width, result.history, metrics)
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)
@@ -163,9 +195,19 @@ def _classes(prepared: PreparedData) -> list[str]:
     return sorted({str(v) for v in src.labels[train]})  # type: ignore[index]
 
 
+def _label_stats(prepared: PreparedData) -> tuple[float, float]:
+    """Mean and std of the training labels (regression targets are learnt standardised)."""
+    src = prepared.clean["source"]
+    y = np.asarray(src.labels[prepared.folds["source"][0]["train"]], dtype=np.float64)  # type: ignore[index]
+    std = float(y.std())
+    return float(y.mean()), std if std > 0 else 1.0
+
+
 def _label_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray | None:
     if ds.labels is None or ds.missing_labels().all():
         return None
+    if not classes:  # regression
+        return None if ds.missing_labels().any() else ds.labels.astype(np.float32)
     index = {c: i for i, c in enumerate(classes)}
     known = np.array([str(v) in index for v in ds.labels]) & ~ds.missing_labels()
     if not known.all():
@@ -190,9 +232,8 @@ def _encoded_sets(
 def _write_outputs(
     run_dir: Path,
     cfg: RunConfig,
-    classes: list[str],
-    task: str,
-    width: int,
+    s: Session,
+    input_width: int | None,
     history: list[dict[str, float]],
     metrics: dict[str, float],
 ) -> None:
@@ -203,11 +244,12 @@ def _write_outputs(
     write_json_atomic(
         run_dir / "model" / "model.json",
         {
-            "classes": classes,
-            "task": task,
+            "classes": s.classes,
+            "task": s.task,
             "backbone": cfg.model.backbone,
-            "features": width,
+            "features": s.backbone.out_features,
             "head": cfg.model.head.model_dump(),
             "strategy": cfg.strategy.name,
+            "input_width": input_width,
         },
     )

@@ -11,15 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.audit import AuditReport, audit_prepared
 from domainfit.data.dataset import DomainDataset
-from domainfit.data.features import FeatureSelector
+from domainfit.data.feature_pipeline import FeaturePipeline
 from domainfit.data.pipeline import PreparedData, clean_and_split
-from domainfit.data.preprocess import Preprocessor
 from domainfit.data.split import PARTS
 from domainfit.data.time_features import add_time_features
 from domainfit.data.validate import check_trainable
@@ -66,13 +63,10 @@ def _fit_fold(data: PreparedData, cfg: RunConfig, k: int) -> dict[str, Any]:
     if src.kind not in ("tabular", "features"):
         return {}
     train = src.subset(data.folds["source"][k]["train"])
-    pre = Preprocessor(cfg.preprocess).fit(train)
-    out: dict[str, Any] = {"preprocessor": pre.to_dict()}
-    if cfg.features.select != "none":
-        x = pre.transform(train)
-        selector = FeatureSelector(cfg.features, task=data.task or "classification", seed=cfg.seed)
-        selector.fit(x, np.asarray(train.labels), pre.feature_names_out())
-        out["features"] = selector.to_dict()
+    pipe = FeaturePipeline.fit(train, cfg, data.task or "classification")
+    out: dict[str, Any] = {"preprocessor": pipe.pre.to_dict()}
+    if pipe.selector is not None:
+        out["features"] = pipe.selector.to_dict()
     return out
 
 

@@ -65,6 +65,11 @@ class Preprocessor:
             return _transform_tabular(ds.inputs, state)
         return _transform_features(ds.inputs, state)
 
+    @property
+    def width(self) -> int:
+        """Number of output columns."""
+        return len(self.feature_names_out())
+
     def fit_transform(self, ds: DomainDataset) -> np.ndarray | sp.csr_matrix:
         return self.fit(ds).transform(ds)
 

@@ -39,9 +39,14 @@ LoaderFn = Callable[[BackboneSpec, ModelConfig], Backbone]
 LOADERS: Registry[LoaderFn] = Registry("backbone kind")
 
 
-def load_backbone(cfg: ModelConfig) -> Backbone:
+def load_backbone(cfg: ModelConfig, *, input_width: int | None = None) -> Backbone:
+    """``input_width``: the preprocessed feature width, for backbones built from the data (mlp)."""
     spec = parse_spec(cfg.backbone)
     _register_builtin()
+    if spec.kind == "mlp":
+        from domainfit.models.mlp_models import load_mlp
+
+        return load_mlp(spec, cfg, input_width)
     return LOADERS.get(spec.kind)(spec, cfg)
 
 

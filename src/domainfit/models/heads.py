@@ -25,7 +25,15 @@ def head_outputs(task: HeadTask, n_classes: int) -> int:
     return max(1, n_classes)
 
 
-def build_head(in_features: int, n_out: int, cfg: HeadConfig) -> nn.Module:
+def build_head(
+    in_features: int, n_out: int, cfg: HeadConfig, *, rescale: bool = False
+) -> nn.Module:
+    """``rescale`` (regression) appends a :class:`Rescale`, so outputs are in label units."""
+    head = _head_layers(in_features, n_out, cfg)
+    return nn.Sequential(*head, Rescale()) if rescale else head
+
+
+def _head_layers(in_features: int, n_out: int, cfg: HeadConfig) -> nn.Sequential:
     if cfg.type == "linear":
         return nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(in_features, n_out))
     return nn.Sequential(
@@ -37,12 +45,37 @@ def build_head(in_features: int, n_out: int, cfg: HeadConfig) -> nn.Module:
     )
 
 
-def loss_for(task: HeadTask) -> nn.Module:
+class Rescale(nn.Module):
+    """``y = mean + std * z``: the layers learn standardised targets, whatever the label units.
+    The statistics are buffers, so they travel in the weights file."""
+
+    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.mean + self.std * z
+
+
+class ScaledMSELoss(nn.Module):
+    """MSE of residuals divided by the training labels' std: the loss (and its gradients) does
+    not grow with the labels' units."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        self.std = std
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.mean(((pred - target) / self.std) ** 2)
+
+
+def loss_for(task: HeadTask, label_std: float = 1.0) -> nn.Module:
     if task == "multiclass":
         return nn.CrossEntropyLoss()
     if task in ("binary", "multilabel"):
         return nn.BCEWithLogitsLoss()
-    return nn.MSELoss()
+    return ScaledMSELoss(label_std)
 
 
 class TransferModel(nn.Module):

@@ -11,7 +11,8 @@ import torch.nn.functional as F  # noqa: N812
 
 from domainfit.config import ModelConfig
 from domainfit.data.dataset import DomainDataset
-from domainfit.data.loaders import encode_text
+from domainfit.data.feature_pipeline import FeaturePipeline
+from domainfit.data.loaders import encode_features, encode_text
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
 
@@ -22,8 +23,17 @@ _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
 InputEncoder = Callable[[DomainDataset], dict[str, Any]]
 
 
-def input_encoder(backbone: Backbone, cfg: ModelConfig) -> tuple[InputEncoder, int]:
-    """The encoding function and the pad id its batches use."""
+def input_encoder(
+    backbone: Backbone, cfg: ModelConfig, preprocessor: FeaturePipeline | None = None
+) -> tuple[InputEncoder, int]:
+    """The encoding function and the pad id its batches use. Tables and feature arrays go
+    through ``preprocessor`` (fitted on the training split)."""
+    if backbone.modality == "features":
+        if preprocessor is None:
+            raise ConfigError(
+                "a features backbone needs the fitted preprocessing", "train it with fit first"
+            )
+        return (lambda ds: encode_features(preprocessor.transform(ds))), 0
     if backbone.modality == "text":
         from transformers import AutoTokenizer
 

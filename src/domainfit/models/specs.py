@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from domainfit.errors import ConfigError
 from domainfit.registry import did_you_mean
 
-KINDS = ("hf", "timm", "torchvision", "local", "python")
-SHORTCUTS = ("minilm",)
+KINDS = ("hf", "timm", "torchvision", "local", "python", "mlp")
+SHORTCUTS = ("minilm", "mlp")
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,16 @@ def minilm_path() -> str:
 
 def parse_spec(text: str) -> BackboneSpec:
     raw = text.strip()
-    if raw.lower() in SHORTCUTS:
+    if raw.lower() == "minilm":
         return BackboneSpec("hf", minilm_path())
+    if raw.lower() == "mlp":
+        return BackboneSpec("mlp", "256,256")
     kind, sep, target = raw.partition(":")
     if not sep or kind not in KINDS or not target:
         hint = did_you_mean(kind, KINDS) if sep else ""
         raise ConfigError(
             f"model.backbone={raw!r} is not a backbone spec{hint}",
             "use hf:<id or folder>, timm:<name>, torchvision:<name>, local:<folder>, "
-            "python:<module>:<callable> or minilm",
+            "python:<module>:<callable>, minilm, or mlp[:<widths>] for tables and features",
         )
     return BackboneSpec(kind, target)

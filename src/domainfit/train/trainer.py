@@ -247,20 +247,30 @@ def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, to
 def evaluate_loss_accuracy(
     model: nn.Module, loss_fn: nn.Module, data: EncodedSet, batch_size: int, device: torch.device
 ) -> dict[str, float]:
+    """Loss plus accuracy (classification) or MAE and RMSE in label units (float labels mean
+    regression)."""
     model.eval()
-    total, correct, loss_sum = 0, 0, 0.0
+    regression = data.labels is not None and data.labels.dtype.kind == "f"
+    total, correct, loss_sum, abs_sum, sq_sum = 0, 0, 0.0, 0.0, 0.0
     for batch in Batches(data, batch_size, shuffle=False):
         batch = {k: v.to(device) for k, v in batch.items()}
         logits = model(batch)
         out, target = _align(logits, batch["labels"])
         loss_sum += float(loss_fn(out, target)) * len(target)
-        pred = (out > 0).long() if out.dim() == 1 else out.argmax(-1)
-        if target.dtype.is_floating_point and out.dim() > 1:
-            correct += 0  # regression: accuracy does not apply
+        if regression:
+            abs_sum += float((out - target).abs().sum())
+            sq_sum += float(((out - target) ** 2).sum())
         else:
+            pred = (out > 0).long() if out.dim() == 1 else out.argmax(-1)
             correct += int((pred == target.long()).sum())
         total += len(target)
     model.train()
+    if regression:
+        return {
+            "val.loss": loss_sum / total,
+            "val.mae": abs_sum / total,
+            "val.rmse": math.sqrt(sq_sum / total),
+        }
     return {"val.loss": loss_sum / total, "val.accuracy": correct / total}
 
 

@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from domainfit.config import DataSpec, RunConfig
 from domainfit.config_io import load_config
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.feature_pipeline import FeaturePipeline
 from domainfit.data.load import load_domain
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import ConfigError
@@ -45,14 +46,15 @@ def load_run(run_dir: Path) -> TrainedModel:
     cfg = load_config(run_dir / "config.yaml")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     assert cfg.model is not None
-    backbone = load_backbone(cfg.model)
-    head = build_head(
-        backbone.out_features, head_outputs(meta["task"], len(meta["classes"])), cfg.model.head
-    )
+    preprocessor = FeaturePipeline.load(run_dir / "model")
+    backbone = load_backbone(cfg.model, input_width=meta.get("input_width"))
+    regression = meta["task"] == "regression"
+    outputs = head_outputs(meta["task"], len(meta["classes"]))
+    head = build_head(backbone.out_features, outputs, cfg.model.head, rescale=regression)
     model = TransferModel(backbone, head)
     model.load_state_dict(load_file(str(weights)))
     model.eval()
-    encode, pad_id = input_encoder(backbone, cfg.model)
+    encode, pad_id = input_encoder(backbone, cfg.model, preprocessor)
     return TrainedModel(cfg, model, encode, pad_id, meta["classes"], meta["task"])
 
 
@@ -70,12 +72,24 @@ def probabilities(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64
     return torch.cat(out).numpy()
 
 
+@torch.no_grad()
+def values(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> np.ndarray:
+    """Regression predictions in the labels' units."""
+    data = EncodedSet(trained.encode(ds), None, trained.pad_id)
+    out = [trained.model(b).squeeze(-1) for b in Batches(data, batch_size, shuffle=False)]
+    return torch.cat(out).numpy()
+
+
 def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
     trained = load_run(run_dir)
     template = trained.cfg.data.source
     # The input's columns mean what the training data's did; labels are optional.
     data_spec = DataSpec(**{**template.model_dump(), "spec": spec, "split": None, "domain": None})
     ds = load_domain(data_spec)
+    if trained.task == "regression":
+        frame = pd.DataFrame({"id": ds.ids, "prediction": values(trained, ds)})
+        write_text_atomic(out, frame.to_csv(index=False))
+        return frame
     probs = probabilities(trained, ds)
     frame = pd.DataFrame(
         {"id": ds.ids, "prediction": [trained.classes[i] for i in probs.argmax(1)]}
