@@ -269,6 +269,7 @@ class StrategyConfig(StrictModel):
     cache_dir: str = Field(
         "runs/cache/features", description="linear_probe: folder of cached backbone features"
     )
+    lora: LoraSettings = Field(default_factory=LoraSettings)
 
 
 class RegularizeConfig(StrictModel):
