@@ -69,6 +69,8 @@ class Strategy:
         self.regularizers = build_regularizers(
             cfg.regularize, Target(backbone_params, self.head_group().params, backbone)
         )
+        fixed = set().union(*(r.never_trains() for r in self.regularizers))
+        self._fixed = [p for _, p in backbone_params if id(p) in fixed]
 
     # --- what a strategy declares -------------------------------------------------------------
 
@@ -120,7 +122,7 @@ class Strategy:
         groups = self.all_groups()
         unknown = set(lrs) - {g.name for g in groups}
         assert not unknown, f"strategy {self.name} declared unknown groups {unknown}"
-        fixed = set().union(*(r.never_trains() for r in self.regularizers))
+        fixed = {id(p) for p in self._fixed}
         exempt = set() if self.cfg.regularize.decay_norm_bias else self._exempt_ids(groups)
         decay = self.cfg.train.weight_decay
         out: list[dict[str, Any]] = []
@@ -218,6 +220,11 @@ class Strategy:
             p.requires_grad_(on)
             if not on:
                 p.grad = None
+        # Also for strategies that build their own param groups: what a regulariser fixes
+        # (frozen BatchNorm) gets no gradient, so the optimizer skips it.
+        for p in self._fixed:
+            p.requires_grad_(False)
+            p.grad = None
 
     def _exempt_ids(self, groups: list[LayerGroup]) -> set[int]:
         from domainfit.regularizers.decay import skips_decay
