@@ -70,3 +70,20 @@ def test_bad_mlp_widths(tmp_path: Path) -> None:
     cfg = {"data": {"source": str(csv)}, "model": {"backbone": "mlp:big"}}
     with pytest.raises(ConfigError, match="not a list of layer widths"):
         domainfit.fit(cfg, out=tmp_path / "run")
+
+
+def test_inspect_plans_an_mlp_on_a_table(tmp_path: Path) -> None:
+    """inspect builds the same model as fit, so the mlp's input width comes from the table."""
+    csv = _table(tmp_path / "t.csv")
+    cfg = {
+        "data": {"source": str(csv)},
+        "model": {"backbone": "mlp:16"},
+        "strategy": {"name": "two_stage", "head_epochs": 1},
+        "train": {"epochs": 3},
+    }
+    plan = domainfit.inspect(cfg)
+    assert plan[-1]["group"] == "head"
+    assert plan[0]["epochs"][0] is None  # the body waits for the head's epoch
+    assert plan[0]["epochs"][1] is not None
+    # x1, x2, noise and the one-hot colour: 3 + 2 inputs into a 16-unit layer (+16 biases)
+    assert plan[0]["params"] == 5 * 16 + 16

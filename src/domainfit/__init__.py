@@ -1,6 +1,6 @@
 """domainfit: adapt pretrained models to your domain's data, and learn why it works or fails."""
 
-from domainfit.api import audit, fit, predict, prepare
+from domainfit.api import audit, fit, inspect, lr_find, predict, prepare
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain as load_data
 from domainfit.data.sources.memory import from_numpy, from_pandas
@@ -12,7 +12,9 @@ __all__ = [
     "fit",
     "from_numpy",
     "from_pandas",
+    "inspect",
     "load_data",
+    "lr_find",
     "predict",
     "prepare",
 ]

@@ -220,28 +220,14 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
     """The training plan, one row per layer group (shallow to deep, then the head): ``group``,
     ``params``, ``trains`` (in any epoch), ``lr`` and ``epochs``: for each epoch of
     ``train.epochs`` the learning rate the group trains at, or None while it is frozen."""
-    from domainfit.models.backbone import load_backbone
-    from domainfit.models.groups import layer_groups
-    from domainfit.models.heads import build_head, head_outputs
-    from domainfit.strategies import strategy_class
+    from domainfit.data.pipeline import clean_and_split
+    from domainfit.fit import build_model
 
     cfg, base_dir = _config(config, None, overrides)
     if cfg.model is None:
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
-    raw = load_domains(cfg, base_dir)
-    n_classes = (
-        len({str(v) for v in raw["source"].labels if v is not None})
-        if raw["source"].labels is not None
-        else 2
-    )
-    backbone = load_backbone(cfg.model)
-    task = "binary" if n_classes == 2 else "multiclass"  # as fit chooses
-    head = build_head(backbone.out_features, head_outputs(task, n_classes), cfg.model.head)
-    strategy_cls = strategy_class(cfg)
-    strategy_cls.prepare(cfg, backbone)  # as fit does: adapters are part of the plan
-    groups = layer_groups(backbone.inner, backbone.family)
-    strategy = strategy_cls(cfg, groups, head, backbone.inner)
-    return strategy.plan()
+    prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
+    return build_model(cfg, prepared).strategy.plan()  # the very model and strategy fit builds
 
 
 def default_run_dir(name: str) -> Path:

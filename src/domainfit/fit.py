@@ -75,11 +75,22 @@ class Session:
         return loss_for(self.task, self.label_std)
 
 
-def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
+@dataclass
+class ModelParts:
+    """The model a run trains and the strategy that trains it, before any data is encoded."""
+
+    backbone: Backbone
+    model: TransferModel
+    strategy: Strategy
+    task: HeadTask
+    classes: list[str]
+    label_std: float
+    preprocessor: FeaturePipeline | None
+
+
+def build_model(cfg: RunConfig, prepared: PreparedData) -> ModelParts:
     if cfg.model is None:
         raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
-    prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
-    check_trainable(prepared)
     torch.manual_seed(cfg.seed)
     preprocessor = _fit_preprocessor(prepared, cfg) if _reads_features(cfg) else None
     width = None if preprocessor is None else preprocessor.width
@@ -99,10 +110,20 @@ def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
     model = TransferModel(backbone, head)
     groups = layer_groups(backbone.inner, backbone.family)
     strategy = strategy_cls(cfg, groups, head, backbone.inner)
-    encode, pad_id = input_encoder(backbone, cfg.model, preprocessor)
+    return ModelParts(backbone, model, strategy, task, classes, std, preprocessor)
+
+
+def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
+    if cfg.model is None:
+        raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
+    prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
+    check_trainable(prepared)
+    parts = build_model(cfg, prepared)
+    backbone, model, classes = parts.backbone, parts.model, parts.classes
+    encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
     trained: torch.nn.Module = model
-    if strategy.caches_features:
+    if parts.strategy.caches_features:
         # linear_probe: the encoder is fixed and in eval mode, so its features are computed
         # once (or read from the disk cache of an earlier run on the same model, data and
         # settings) and the head trains on them: the arithmetic of `frozen`, minus the encoder.
@@ -111,9 +132,19 @@ def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
         spec = str(backbone.spec)
         bs = cfg.train.batch_size
         sets = cached_feature_sets(model.encoder, spec, cfg.model, sets, ids, cache_dir, bs)
-        trained = HeadOnly(head)
+        trained = HeadOnly(model.head)
     return Session(
-        cfg, prepared, backbone, model, strategy, task, classes, sets, trained, std, preprocessor
+        cfg,
+        prepared,
+        backbone,
+        model,
+        parts.strategy,
+        parts.task,
+        classes,
+        sets,
+        trained,
+        parts.label_std,
+        parts.preprocessor,
     )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from safetensors.torch import load_file
 
 from domainfit.config import DataSpec, RunConfig
@@ -17,8 +16,9 @@ from domainfit.config_io import load_config
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.feature_pipeline import FeaturePipeline
 from domainfit.data.load import load_domain
-from domainfit.data.loaders import Batches, EncodedSet
+from domainfit.data.loaders import EncodedSet
 from domainfit.errors import ConfigError
+from domainfit.evaluate.outputs import model_outputs
 from domainfit.io_utils import write_text_atomic
 from domainfit.models.backbone import load_backbone
 from domainfit.models.heads import TransferModel, build_head, head_outputs
@@ -58,26 +58,10 @@ def load_run(run_dir: Path) -> TrainedModel:
     return TrainedModel(cfg, model, encode, pad_id, meta["classes"], meta["task"])
 
 
-@torch.no_grad()
-def probabilities(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> np.ndarray:
+def outputs(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (N, C), or values in the labels' units for regression."""
     data = EncodedSet(trained.encode(ds), None, trained.pad_id)
-    out = []
-    for batch in Batches(data, batch_size, shuffle=False):
-        logits = trained.model(batch)
-        if trained.task == "binary":
-            p1 = torch.sigmoid(logits.squeeze(-1))
-            out.append(torch.stack([1 - p1, p1], dim=1))
-        else:
-            out.append(torch.softmax(logits, dim=-1))
-    return torch.cat(out).numpy()
-
-
-@torch.no_grad()
-def values(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> np.ndarray:
-    """Regression predictions in the labels' units."""
-    data = EncodedSet(trained.encode(ds), None, trained.pad_id)
-    out = [trained.model(b).squeeze(-1) for b in Batches(data, batch_size, shuffle=False)]
-    return torch.cat(out).numpy()
+    return model_outputs(trained.model, data, trained.task, batch_size)
 
 
 def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
@@ -87,10 +71,10 @@ def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
     data_spec = DataSpec(**{**template.model_dump(), "spec": spec, "split": None, "domain": None})
     ds = load_domain(data_spec)
     if trained.task == "regression":
-        frame = pd.DataFrame({"id": ds.ids, "prediction": values(trained, ds)})
+        frame = pd.DataFrame({"id": ds.ids, "prediction": outputs(trained, ds)})
         write_text_atomic(out, frame.to_csv(index=False))
         return frame
-    probs = probabilities(trained, ds)
+    probs = outputs(trained, ds)
     frame = pd.DataFrame(
         {"id": ds.ids, "prediction": [trained.classes[i] for i in probs.argmax(1)]}
     )

@@ -14,6 +14,7 @@ from torch import nn
 
 from domainfit.errors import ConfigError
 from domainfit.strategies.base import STRATEGIES, Strategy
+from domainfit.strategies.param_sets import own_groups
 
 
 def is_bias(name: str) -> bool:
@@ -25,11 +26,13 @@ class BitFit(Strategy):
     name = "bitfit"
 
     def param_groups(self) -> list[dict[str, Any]]:
+        fixed = {id(p) for p in self._fixed}  # e.g. regularize.batchnorm=frozen
         biases = []
         for group in self.groups:
             for name, p in group.params:
-                p.requires_grad_(is_bias(name))
-                if is_bias(name):
+                on = is_bias(name) and id(p) not in fixed
+                p.requires_grad_(on)
+                if on:
                     biases.append(p)
         if not biases:
             raise ConfigError(
@@ -39,9 +42,10 @@ class BitFit(Strategy):
         head = list(self.head.parameters())
         for p in head:
             p.requires_grad_(True)
-        return [{"params": biases + head, "lr": self.cfg.train.lr}]
+        return own_groups(self, biases + head)
 
     def set_train_mode(self, model: nn.Module) -> None:
+        super().set_train_mode(model)  # regularisers' modes
         encoder = getattr(model, "encoder", model)
         for module in encoder.modules():
             if isinstance(module, nn.modules.batchnorm._BatchNorm):

@@ -13,6 +13,7 @@ from domainfit.config import LoraSettings, RunConfig
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
 from domainfit.strategies.base import STRATEGIES, Strategy
+from domainfit.strategies.param_sets import own_groups
 
 # The attention projections adapted by default, per layer-group family (see models/groups.py).
 # Query and value follow the LoRA paper's choice; convolutional families have no default.
@@ -33,8 +34,8 @@ def target_modules(settings: LoraSettings, family: str) -> list[str]:
         raise ConfigError(
             f"strategy lora has no default target modules for the '{family}' backbone family "
             f"(defaults exist for: {known})",
-            "set strategy.lora.target_modules to the names of linear layers to adapt, "
-            "e.g. [query, value]",
+            "set strategy.lora.target_modules to the names of Linear or Conv2d layers to adapt, "
+            "e.g. [query, value] or [conv1, conv2]",
         )
     return DEFAULT_TARGETS[family]
 
@@ -67,19 +68,19 @@ class Lora(Strategy):
         try:
             inject_adapter_in_model(peft_cfg, backbone.inner)
         except ValueError as err:  # peft's NoMatchingPeftModuleError and unsupported layers
-            linear = sorted(
-                {n.rsplit(".", 1)[-1] for n, m in backbone.inner.named_modules() if _linear(m)}
+            layers = sorted(
+                {n.rsplit(".", 1)[-1] for n, m in backbone.inner.named_modules() if _adaptable(m)}
             )
             raise ConfigError(
                 f"strategy lora cannot adapt {targets} in this backbone ({_first_line(err)})",
-                f"set strategy.lora.target_modules to linear layers it has: "
-                f"{', '.join(linear[:12]) or 'none'}",
+                f"set strategy.lora.target_modules to Linear or Conv2d layers it has: "
+                f"{', '.join(layers[:12]) or 'none'}",
             ) from None
 
     def param_groups(self) -> list[dict[str, Any]]:
         adapters = []
         for group in self.groups:
-            for name, p in group.params:
+            for name, p in group.params:  # the base weights stay frozen
                 p.requires_grad_(is_adapter(name))
                 if is_adapter(name):
                     adapters.append(p)
@@ -91,7 +92,7 @@ class Lora(Strategy):
         head = list(self.head.parameters())
         for p in head:
             p.requires_grad_(True)
-        return [{"params": adapters + head, "lr": self.cfg.train.lr}]
+        return own_groups(self, adapters + head)
 
     def finalize(self, model: nn.Module) -> None:
         merge_adapters(model)
@@ -115,8 +116,8 @@ def merge_adapters(model: nn.Module) -> int:
     return len(tuned)
 
 
-def _linear(module: nn.Module) -> bool:
-    return isinstance(module, nn.Linear)
+def _adaptable(module: nn.Module) -> bool:
+    return isinstance(module, (nn.Linear, nn.Conv2d))
 
 
 def _first_line(err: Exception) -> str:
