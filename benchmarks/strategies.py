@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -160,12 +161,21 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="torch threads per run (1 keeps timings steady beside other work)",
+    )
+    parser.add_argument(
         "--one", nargs=3, metavar=("TARGET", "SEED", "METHOD"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.one:
         target, seed, method = args.one
+        import torch
+
+        torch.set_num_threads(args.threads)
         row = run_one(target, int(seed), method, args.budget, args.max_length)
         print("ROW " + json.dumps(row))
         return 0
@@ -187,7 +197,9 @@ def main() -> int:
             continue
         cmd = [sys.executable, __file__, "--one", target, str(seed), method]
         cmd += ["--budget", str(args.budget), "--max-length", str(args.max_length)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        cmd += ["--threads", str(args.threads)]
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("ROW ")]
         if proc.returncode != 0 or not lines:
             print(f"[{i}/{len(todo)}] {task} {method} seed {seed} FAILED:\n{proc.stderr[-2000:]}")
@@ -205,6 +217,7 @@ def main() -> int:
                     "metric": metric,
                     "value": value,
                     "seconds": round(res["seconds"], 1),
+                    "threads": args.threads,
                 }
             )
         doc["date"] = dt.date.today().isoformat()

@@ -338,7 +338,8 @@ def demo(
     runs = run_demo(quick, out or default_demo_root())
     table = Table(title="Amazon kitchen reviews, all-MiniLM-L6-v2", title_justify="left")
     for col in ("approach", "val accuracy", "test accuracy", "seconds", "run folder"):
-        table.add_column(col, justify="left" if col in ("approach", "run folder") else "right")
+        left = col in ("approach", "run folder")
+        table.add_column(col, justify="left" if left else "right", overflow="fold")
     for name, run in runs.items():
         m = run.metrics
         table.add_row(

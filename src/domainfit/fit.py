@@ -179,7 +179,7 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         run_dir,
         seed=cfg.seed,
         hooks=s.strategy,
-        penalty=s.strategy.penalty,
+        penalty=s.strategy.penalty if s.strategy.has_penalty else None,
         checkpoint_every=cfg.train.checkpoint_every_steps,
     )
     tracker = Tracker(cfg.track, run_dir, cfg.name)

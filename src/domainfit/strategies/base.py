@@ -31,6 +31,7 @@ from domainfit.models.backbone import Backbone
 from domainfit.models.groups import LayerGroup
 from domainfit.registry import Registry
 from domainfit.regularizers import Target, build_regularizers, no_decay_ids, split_decay
+from domainfit.regularizers.base import Regularizer
 from domainfit.regularizers.bn import rest_idle_batchnorm
 
 HEAD = "head"
@@ -157,6 +158,11 @@ class Strategy:
             rest_idle_batchnorm(module)
         for reg in self.regularizers:
             reg.set_train_mode(model)
+
+    @property
+    def has_penalty(self) -> bool:
+        """Whether a regulariser adds a loss term (so the trainer logs train.penalty)."""
+        return any(type(r).penalty is not Regularizer.penalty for r in self.regularizers)
 
     def penalty(self, model: nn.Module) -> torch.Tensor | None:
         """The regularisers' extra loss (L1, L2-SP), added by the trainer to the task loss."""
