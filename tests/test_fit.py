@@ -71,6 +71,9 @@ def test_fit_images_with_timm(tmp_path: Path) -> None:
     }
     run = domainfit.fit(cfg, out=tmp_path / "run")
     assert run.metrics["source.test.accuracy"] >= 0.8
+    examples = json.loads((run.dir / "examples" / "source.test.json").read_text())
+    assert examples["kind"] == "image"
+    assert all(e["image"].startswith("data:image/png;base64,") for e in examples["examples"])
 
 
 def test_bad_config_leaves_no_run_folder(tmp_path: Path) -> None:

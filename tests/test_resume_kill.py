@@ -68,4 +68,5 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path: Path) -> None:
     for key in ref:
         assert (ref[key] == got[key]).all(), key
     assert (run / "metrics.json").read_text() == (tmp_path / "ref" / "metrics.json").read_text()
-    assert (run / "metrics.jsonl").read_text() == (tmp_path / "ref" / "metrics.jsonl").read_text()
+    for name in ("metrics.jsonl", "lr.jsonl", "evaluation.json", "predictions/source.test.csv"):
+        assert (run / name).read_text() == (tmp_path / "ref" / name).read_text(), name

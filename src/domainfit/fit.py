@@ -24,6 +24,7 @@ from domainfit.data.loaders import EncodedSet
 from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
 from domainfit.data.validate import check_trainable
 from domainfit.errors import ConfigError
+from domainfit.evaluate.run_files import data_summary, evaluate_run, split_datasets
 from domainfit.io_utils import write_json_atomic, write_text_atomic
 from domainfit.models.backbone import Backbone, load_backbone
 from domainfit.models.feature_cache import cached_feature_sets
@@ -40,7 +41,7 @@ from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
-from domainfit.train.trainer import Trainer, evaluate_loss_accuracy, save_weights
+from domainfit.train.trainer import FitResult, Trainer, save_weights
 
 
 @dataclass
@@ -191,13 +192,17 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         raise
     if result.best_model is not None:
         s.trained.load_state_dict(load_file(str(result.best_model)))
-    metrics = {}
-    device = trainer.accelerator.device
-    for name, data in s.sets.items():
-        if name.endswith(".train") or data.labels is None:
-            continue
-        scores = evaluate_loss_accuracy(s.trained, s.loss(), data, cfg.train.batch_size, device)
-        metrics.update({f"{name}.{k.split('.')[1]}": v for k, v in scores.items()})
+    datasets = split_datasets(s.prepared)
+    metrics = evaluate_run(
+        run_dir,
+        s.trained,
+        s.sets,
+        datasets,
+        s.task,
+        s.classes,
+        batch_size=cfg.train.batch_size,
+        device=trainer.accelerator.device,
+    )
     # predict rebuilds a plain model: strategies that changed it (adapters) fold it back first
     s.strategy.finalize(s.model)
     save_weights(s.model.cpu(), run_dir / "model" / "model.safetensors")
@@ -205,7 +210,8 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         s.preprocessor.save(run_dir / "model")
     seconds = time.perf_counter() - start
     width = None if s.preprocessor is None else s.preprocessor.width
-    _write_outputs(run_dir, cfg, s, width, result.history, metrics)
+    _write_outputs(run_dir, cfg, s, width, result, metrics)
+    write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)
@@ -265,12 +271,16 @@ def _write_outputs(
     cfg: RunConfig,
     s: Session,
     input_width: int | None,
-    history: list[dict[str, float]],
+    result: FitResult,
     metrics: dict[str, float],
 ) -> None:
-    lines = "".join(json.dumps(row) + "\n" for row in history)
-    write_text_atomic(run_dir / "metrics.jsonl", lines)
+    jsonl = "".join(json.dumps(row) + "\n" for row in result.history)
+    write_text_atomic(run_dir / "metrics.jsonl", jsonl)
+    lrs = "".join(json.dumps(row) + "\n" for row in result.lr_trace)
+    write_text_atomic(run_dir / "lr.jsonl", lrs)
     write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json_atomic(run_dir / "data.json", data_summary(s.prepared))
+    trained_params = sum(r["params"] for r in s.strategy.plan() if r["trains"])
     assert cfg.model is not None
     write_json_atomic(
         run_dir / "model" / "model.json",
@@ -282,5 +292,6 @@ def _write_outputs(
             "head": cfg.model.head.model_dump(),
             "strategy": cfg.strategy.name,
             "input_width": input_width,
+            "trained_params": trained_params,
         },
     )

@@ -3,6 +3,7 @@ paired comparisons of two models on the same samples (paired bootstrap and McNem
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,11 +23,13 @@ def _resamples(n: int, rounds: int, seed: int) -> np.ndarray:
 
 def _values(metric: Metric, y: np.ndarray, out: np.ndarray, idx: np.ndarray) -> np.ndarray:
     vals = []
-    for rows in idx:
-        try:
-            vals.append(metric(y[rows], out[rows]))
-        except ValueError:  # e.g. an AUC on a resample that holds one class only
-            continue
+    with warnings.catch_warnings():  # a resample may miss a class: sklearn warns, we skip it
+        warnings.simplefilter("ignore")
+        for rows in idx:
+            try:
+                vals.append(metric(y[rows], out[rows]))
+            except ValueError:  # e.g. an AUC on a resample that holds one class only
+                continue
     return np.asarray(vals, dtype=np.float64)
 
 
@@ -99,11 +102,13 @@ def paired_comparison(
     y, out_a, out_b = np.asarray(y), np.asarray(out_a), np.asarray(out_b)
     idx = _resamples(len(y), rounds, seed)
     diffs = []
-    for rows in idx:
-        try:
-            diffs.append(metric(y[rows], out_a[rows]) - metric(y[rows], out_b[rows]))
-        except ValueError:
-            continue
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rows in idx:
+            try:
+                diffs.append(metric(y[rows], out_a[rows]) - metric(y[rows], out_b[rows]))
+            except ValueError:
+                continue
     d = np.asarray(diffs)
     tail = 100 * (1 - level) / 2
     lo, hi = np.percentile(d, [tail, 100 - tail])

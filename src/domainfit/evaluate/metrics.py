@@ -20,6 +20,7 @@ def classification_metrics(y: np.ndarray, proba: np.ndarray) -> dict[str, float]
     """Headline and secondary metrics; AUCs are left out when only one class is present."""
     y = np.asarray(y, dtype=np.int64)
     proba = np.asarray(proba, dtype=np.float64)
+    proba = proba / proba.sum(1, keepdims=True)  # float32 softmax sums drift from 1
     n_classes = proba.shape[1]
     pred = proba.argmax(1)
     labels = np.arange(n_classes)

@@ -38,6 +38,7 @@ class FitResult:
     stopped_early: bool
     global_step: int
     best_model: Path | None = None
+    lr_trace: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +54,11 @@ class _State:
     loss_sum: float = 0.0
     loss_count: int = 0
     penalty_sum: float = 0.0
+    # each layer group's learning rate at sampled optimizer steps, for the report
+    lr_trace: list[dict[str, Any]] = field(default_factory=list)
+
+
+LR_TRACE_POINTS = 200  # about this many samples of the learning rates per run
 
 
 class Trainer:
@@ -88,6 +94,8 @@ class Trainer:
         n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
         steps_per_epoch = math.ceil(n_batches / self.cfg.grad_accum)
         self.scheduler = build_scheduler(self.optimizer, self.cfg, steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch
+        self.trace_every = max(1, steps_per_epoch * self.cfg.epochs // LR_TRACE_POINTS)
         ckpt_dir = self.run_dir / "checkpoints"
         if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
             ckpt = load_checkpoint(last, self.model, self.optimizer, self.scheduler)
@@ -113,6 +121,7 @@ class Trainer:
             self.state.stopped_early,
             self.state.global_step,
             best_model if best_model.is_file() else None,
+            self.state.lr_trace,
         )
 
     def _epoch(self, train: EncodedSet, val: EncodedSet | None, n_batches: int) -> None:
@@ -158,12 +167,26 @@ class Trainer:
                     self._checkpoint(self.run_dir / "checkpoints")
 
     def _step(self) -> None:
+        if self.state.global_step % self.trace_every == 0:
+            self._trace_lr()
         if self.cfg.clip_grad_norm is not None:
             self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.state.global_step += 1
+
+    def _trace_lr(self) -> None:
+        """The rate each group steps with now; 0 for a group whose parameters are frozen. Weight
+        decay splits a group in two (``<name>.no_decay``) at the same rate: one entry."""
+        rates: dict[str, float] = {}
+        for i, g in enumerate(self.optimizer.param_groups):
+            name = str(g.get("name", f"group{i}")).removesuffix(".no_decay")
+            trains = any(p.requires_grad for p in g["params"])
+            rates[name] = max(rates.get(name, 0.0), float(g["lr"]) if trains else 0.0)
+        step = self.state.global_step
+        epoch = step / self.steps_per_epoch
+        self.state.lr_trace.append({"step": step, "epoch": round(epoch, 4), "lr": rates})
 
     def _diverged(self, value: float) -> None:
         lr = self.optimizer.param_groups[0]["lr"]
