@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from domainfit.report import write_compare_report
+from tests.report.runs import figures, make_run
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    root = tmp_path_factory.mktemp("compare")
+    first = make_run(root / "probe", "binary", seed=1, skill=0.8, strategy="linear_probe")
+    best = make_run(root / "full", "binary", seed=2, skill=2.5)
+    bare = make_run(root / "bare", "binary", seed=3, skill=1.5, strategy="bitfit")
+    (bare / "metrics.json").write_text(json.dumps({"source.test.accuracy": 0.5}))
+    model = json.loads((bare / "model" / "model.json").read_text())
+    del model["trained_params"]
+    (bare / "model" / "model.json").write_text(json.dumps(model))
+    html, md = write_compare_report([first, best, bare], root / "out" / "compare.html")
+    assert html == root / "out" / "compare.html" and md == root / "out" / "compare.md"
+    return html.read_text(encoding="utf-8"), md.read_text(encoding="utf-8")
+
+
+def test_markdown_leaderboard(compared: tuple[str, str]) -> None:
+    _, md = compared
+    lines = md.strip().splitlines()
+    assert lines[0] == (
+        "| # | run | strategy | test split | accuracy [95% CI] | time | trained params |"
+    )
+    assert lines[1] == "|---|---|---|---|---|---|---|"
+    assert len(lines) == 5
+    assert lines[2].startswith("| 1 | full | full | source.test | 0.")  # best first
+    bare = next(line for line in lines if "| bare |" in line)
+    assert bare.endswith("| n/a | n/a |")
+
+
+def test_html_leaderboard_curves_and_pairs(compared: tuple[str, str]) -> None:
+    html, _ = compared
+    assert "<h1>Comparison of 3 runs</h1>" in html
+    assert set(figures(html)) == {"validation-curves"}
+    assert "<svg" in figures(html)["validation-curves"]
+    section = html[html.index('<section id="paired">') :]
+    assert "<td>full</td><td>probe</td><td>source.test</td>" in section
+    assert "<td>bare</td><td>probe</td><td>source.test</td>" in section
+    assert "full beats probe on accuracy by" in section
+    assert "http://" not in html and "https://" not in html
+
+
+def test_runs_with_different_samples_are_not_paired(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "a", "binary")
+    b = make_run(tmp_path / "b", "multiclass", n_classes=3)
+    html, _ = write_compare_report([a, b], tmp_path / "c.html")
+    assert "the runs predict different classes" in html.read_text(encoding="utf-8")
+
+
+def test_same_folder_names_are_told_apart(tmp_path: Path) -> None:
+    a = make_run(tmp_path / "x" / "full", "binary")
+    b = make_run(tmp_path / "y" / "full", "binary", seed=1)
+    _, md = write_compare_report([a, b], tmp_path / "c.html")
+    assert "| x/full |" in md.read_text() and "| y/full |" in md.read_text()
+
+
+def test_needs_a_run(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one run"):
+        write_compare_report([], tmp_path / "c.html")
