@@ -114,11 +114,19 @@ def build_model(cfg: RunConfig, prepared: PreparedData) -> ModelParts:
     return ModelParts(backbone, model, strategy, task, classes, std, preprocessor)
 
 
-def build_session(cfg: RunConfig, base_dir: Path | None) -> Session:
+def prepare_data(cfg: RunConfig, base_dir: Path | None) -> PreparedData:
     if cfg.model is None:
         raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     check_trainable(prepared)
+    return prepared
+
+
+def build_session(
+    cfg: RunConfig, base_dir: Path | None, prepared: PreparedData | None = None
+) -> Session:
+    """``prepared`` (one fold of it, for k-fold runs) saves loading the data again."""
+    prepared = prepared if prepared is not None else prepare_data(cfg, base_dir)
     parts = build_model(cfg, prepared)
     backbone, model, classes = parts.backbone, parts.model, parts.classes
     encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)
@@ -167,11 +175,27 @@ def _fit_preprocessor(prepared: PreparedData, cfg: RunConfig) -> FeaturePipeline
 
 
 def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
+    if cfg.split.method == "kfold":
+        from domainfit.fit_kfold import run_kfold
+
+        return run_kfold(cfg, base_dir, run_dir, resume=resume)
     start = time.perf_counter()
     s = build_session(cfg, base_dir)
     if not resume:
-        run_dir.mkdir(parents=True, exist_ok=False)
-        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+        start_run_dir(run_dir, cfg)
+    return train_session(s, run_dir, resume=resume, start=start)
+
+
+def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
+    run_dir.mkdir(parents=True, exist_ok=False)
+    write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+
+
+def train_session(
+    s: Session, run_dir: Path, *, resume: bool, start: float, name: str | None = None
+) -> FitRun:
+    """Train, evaluate and save into ``run_dir`` (which holds config.yaml already)."""
+    cfg = s.cfg
     trainer = Trainer(
         s.trained,
         s.loss(),
@@ -183,7 +207,7 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
         penalty=s.strategy.penalty if s.strategy.has_penalty else None,
         checkpoint_every=cfg.train.checkpoint_every_steps,
     )
-    tracker = Tracker(cfg.track, run_dir, cfg.name)
+    tracker = Tracker(cfg.track, run_dir, name or cfg.name)
     tracker.log_start(cfg.model_dump(mode="json"), _split_ids(s.prepared))
     try:
         result = trainer.fit(s.sets["source.train"], s.sets.get("source.val"), resume=resume)
@@ -211,7 +235,9 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
     seconds = time.perf_counter() - start
     width = None if s.preprocessor is None else s.preprocessor.width
     _write_outputs(run_dir, cfg, s, width, result, metrics)
-    write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
+    write_json_atomic(
+        run_dir / "run.json", {"name": name or cfg.name, "seconds": round(seconds, 2)}
+    )
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)

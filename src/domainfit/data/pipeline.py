@@ -26,6 +26,12 @@ class PreparedData:
     cleaning: list[CleanAction] = field(default_factory=list)
     task: Task | None = None
 
+    def fold(self, i: int) -> PreparedData:
+        """This data with fold ``i`` as its only split (roles with fewer folds keep their
+        first), so everything that reads ``folds[role][0]`` works on one k-fold fold."""
+        folds = {role: [f[i] if i < len(f) else f[0]] for role, f in self.folds.items()}
+        return PreparedData(self.raw, self.clean, folds, self.cleaning, self.task)
+
 
 def load_domains(
     cfg: RunConfig,

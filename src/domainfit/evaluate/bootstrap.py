@@ -17,7 +17,8 @@ def accuracy(y: np.ndarray, proba: np.ndarray) -> float:
     return float((np.asarray(proba).argmax(1) == np.asarray(y)).mean())
 
 
-def _resamples(n: int, rounds: int, seed: int) -> np.ndarray:
+def resample_indices(n: int, rounds: int, seed: int) -> np.ndarray:
+    """(rounds, n) sample positions, drawn with replacement."""
     return np.random.default_rng(seed).integers(0, n, size=(rounds, n))
 
 
@@ -44,7 +45,7 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile interval of ``metric`` over ``rounds`` resamples of the samples."""
     y, out = np.asarray(y), np.asarray(out)
-    vals = _values(metric, y, out, _resamples(len(y), rounds, seed))
+    vals = _values(metric, y, out, resample_indices(len(y), rounds, seed))
     if len(vals) == 0:
         return float("nan"), float("nan")
     tail = 100 * (1 - level) / 2
@@ -100,7 +101,7 @@ def paired_comparison(
     the interval reflects the difference, not each model's own spread. For accuracy, McNemar's
     exact test on the discordant pairs is added."""
     y, out_a, out_b = np.asarray(y), np.asarray(out_a), np.asarray(out_b)
-    idx = _resamples(len(y), rounds, seed)
+    idx = resample_indices(len(y), rounds, seed)
     diffs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

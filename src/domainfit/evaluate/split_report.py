@@ -4,14 +4,13 @@ model got most wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
-from domainfit.evaluate.bootstrap import bootstrap_ci
+from domainfit.evaluate import resampled
+from domainfit.evaluate.bootstrap import resample_indices
 from domainfit.evaluate.metrics import (
     HEADLINE,
     classification_metrics,
@@ -20,27 +19,6 @@ from domainfit.evaluate.metrics import (
     per_class,
     regression_metrics,
 )
-
-Metric = Callable[[np.ndarray, np.ndarray], float]
-
-# Metrics that get a confidence interval: the ones people quote.
-CLASSIFICATION_CI: dict[str, Metric] = {
-    "accuracy": lambda y, p: float(skm.accuracy_score(y, p.argmax(1))),
-    "balanced_accuracy": lambda y, p: float(skm.balanced_accuracy_score(y, p.argmax(1))),
-    "f1_macro": lambda y, p: float(
-        skm.f1_score(y, p.argmax(1), average="macro", labels=np.arange(p.shape[1]), zero_division=0)
-    ),
-    "roc_auc": lambda y, p: (
-        float(skm.roc_auc_score(y, p[:, 1]))
-        if p.shape[1] == 2
-        else float(skm.roc_auc_score(y, p, multi_class="ovr", labels=np.arange(p.shape[1])))
-    ),
-}
-REGRESSION_CI: dict[str, Metric] = {
-    "rmse": lambda y, p: float(np.sqrt(np.mean((y - p) ** 2))),
-    "mae": lambda y, p: float(np.mean(np.abs(y - p))),
-    "r2": lambda y, p: float(skm.r2_score(y, p)),
-}
 
 
 def headline(task: str) -> str:
@@ -77,17 +55,26 @@ def split_evaluation(
     y: np.ndarray, out: np.ndarray, task: str, classes: list[str], *, rounds: int = 1000
 ) -> dict[str, Any]:
     """Metrics, their 95% bootstrap intervals and, for classification, the class tables."""
+    idx = resample_indices(len(y), rounds, seed=0)
     if task == "regression":
         metrics = regression_metrics(y, out)
-        ci_metrics = REGRESSION_CI
+        values = resampled.regression(np.asarray(y, np.float64), np.asarray(out, np.float64), idx)
     else:
         metrics = classification_metrics(y, out)
-        ci_metrics = {k: f for k, f in CLASSIFICATION_CI.items() if k in metrics}
+        y = np.asarray(y, dtype=np.int64)
+        cm = resampled.confusions(y, out.argmax(1), idx, out.shape[1])
+        values = {
+            "accuracy": resampled.accuracy(cm),
+            "balanced_accuracy": resampled.balanced_accuracy(cm),
+            "f1_macro": resampled.f1_macro(cm),
+        }
+        if "roc_auc" in metrics:
+            values["roc_auc"] = resampled.roc_auc(y, out, idx)
     ci = {}
-    for name, fn in ci_metrics.items():
-        lo, hi = bootstrap_ci(fn, y, out, rounds=rounds)
-        if np.isfinite(lo):
-            ci[name] = [lo, hi]
+    for name, vals in values.items():
+        vals = vals[np.isfinite(vals)]  # resamples where a metric is undefined are left out
+        if len(vals):
+            ci[name] = [float(v) for v in np.percentile(vals, [2.5, 97.5])]
     result: dict[str, Any] = {"n": len(y), "metrics": metrics, "ci": ci}
     if task != "regression":
         cm = confusion(y, out)

@@ -1,0 +1,72 @@
+"""``split.method: kfold``: one complete child run per fold in ``folds/fold-<i>/``, then the
+folds' metrics with their mean and standard deviation in ``cv.json`` and ``metrics.json``.
+
+A resumed k-fold run skips finished folds and resumes the unfinished one from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from domainfit.config import RunConfig
+from domainfit.fit import FitRun, build_session, prepare_data, start_run_dir, train_session
+from domainfit.io_utils import write_json_atomic
+
+
+def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
+    start = time.perf_counter()
+    prepared = prepare_data(cfg, base_dir)
+    k = len(prepared.folds["source"])
+    # fold 0's session is built first so a bad model fails before anything is written
+    sessions = {0: build_session(cfg, base_dir, prepared.fold(0))}
+    if not resume:
+        start_run_dir(run_dir, cfg)
+    runs: list[FitRun] = []
+    for i in range(k):
+        child = run_dir / "folds" / f"fold-{i}"
+        if (child / "run.json").is_file():  # finished before an interruption
+            runs.append(_finished(child))
+            continue
+        session = sessions.pop(i, None) or build_session(cfg, base_dir, prepared.fold(i))
+        again = (child / "config.yaml").is_file()
+        if not again:
+            start_run_dir(child, cfg)
+        name = f"{cfg.name}-fold-{i}"
+        runs.append(
+            train_session(session, child, resume=again, start=time.perf_counter(), name=name)
+        )
+        sessions.clear()  # fold 0's model, if fold 0 was finished already
+    summary = cv_summary(runs, run_dir)
+    seconds = time.perf_counter() - start
+    write_json_atomic(run_dir / "cv.json", summary)
+    metrics = {**summary["mean"], **{f"{k}.std": v for k, v in summary["std"].items()}}
+    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
+    return FitRun(run_dir, metrics, [], seconds)
+
+
+def cv_summary(runs: list[FitRun], run_dir: Path) -> dict[str, Any]:
+    """Per fold metrics, and the mean and sample standard deviation of every metric all folds
+    report."""
+    keys = set.intersection(*(set(r.metrics) for r in runs))
+    mean, std = {}, {}
+    for key in sorted(keys):
+        values = np.array([r.metrics[key] for r in runs], dtype=np.float64)
+        mean[key] = float(values.mean())
+        std[key] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    folds = [
+        {"fold": i, "dir": str(r.dir.relative_to(run_dir)), "metrics": r.metrics}
+        for i, r in enumerate(runs)
+    ]
+    return {"k": len(runs), "folds": folds, "mean": mean, "std": std}
+
+
+def _finished(child: Path) -> FitRun:
+    metrics = json.loads((child / "metrics.json").read_text())
+    seconds = json.loads((child / "run.json").read_text())["seconds"]
+    return FitRun(child, metrics, [], seconds)
