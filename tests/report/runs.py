@@ -225,7 +225,8 @@ def make_kfold(path: Path, k: int = 3, task: str = "binary") -> Path:
     for i in range(k):
         fold = make_run(path / "folds" / f"fold-{i}", task, seed=i, lr=False, examples=False)
         ev = json.loads((fold / "evaluation.json").read_text())
-        folds.append({"fold": i, "metrics": ev["splits"]["source.test"]["metrics"]})
+        metrics = {f"source.test.{k}": v for k, v in ev["splits"]["source.test"]["metrics"].items()}
+        folds.append({"fold": i, "dir": f"folds/fold-{i}", "metrics": metrics})
     if k:
         (path / "folds" / "fold-0" / "report.html").write_text("<html></html>")
     _write(path / "cv.json", {"k": k, "folds": folds})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     best = make_run(root / "full", "binary", seed=2, skill=2.5)
     bare = make_run(root / "bare", "binary", seed=3, skill=1.5, strategy="bitfit")
     (bare / "metrics.json").write_text(json.dumps({"source.test.accuracy": 0.5}))
+    (best / "metrics.json").write_text(json.dumps({"source.test.accuracy": 0.9}))
+    (best / "run.json").write_text(json.dumps({"name": "full", "seconds": 300.0}))
     model = json.loads((bare / "model" / "model.json").read_text())
     del model["trained_params"]
     (bare / "model" / "model.json").write_text(json.dumps(model))
@@ -33,6 +36,7 @@ def test_markdown_leaderboard(compared: tuple[str, str]) -> None:
     assert lines[1] == "|---|---|---|---|---|---|---|"
     assert len(lines) == 5
     assert lines[2].startswith("| 1 | full | full | source.test | 0.")  # best first
+    assert "| 5.0 min |" in lines[2]  # seconds from run.json
     bare = next(line for line in lines if "| bare |" in line)
     assert bare.endswith("| n/a | n/a |")
 
@@ -66,3 +70,13 @@ def test_same_folder_names_are_told_apart(tmp_path: Path) -> None:
 def test_needs_a_run(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least one run"):
         write_compare_report([], tmp_path / "c.html")
+
+
+def test_a_losing_run_reads_from_the_winners_side(tmp_path: Path) -> None:
+    weak = make_run(tmp_path / "weak", "binary", seed=1, skill=0.3)
+    strong = make_run(tmp_path / "strong", "binary", seed=2, skill=3.0)
+    html, _ = write_compare_report([strong, weak], tmp_path / "c.html")
+    text = html.read_text(encoding="utf-8")
+    sentence = re.search(r"strong beats weak on accuracy by [\d.]+ points \(95% CI ([^)]*)\)", text)
+    assert sentence and sentence.group(1).startswith("+")  # the interval agrees with the words
+    assert re.search(r'class="num worse">-[\d.]+ pts \[-', text)  # the table keeps weak − strong

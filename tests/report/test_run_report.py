@@ -155,3 +155,9 @@ def test_kfold_without_fold_rows_reads_the_fold_runs(tmp_path: Path) -> None:
     html = write_run_report(parent).read_text(encoding="utf-8")
     assert '<section id="cv">' in html and "fold-1" in html
     assert re.search(r"accuracy over 2 folds: <b>0\.\d{3}</b>", html)
+
+
+def test_examples_without_text_or_image_have_no_sample_column(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "tab", "binary", kind="tabular", lr=False)
+    html = write_run_report(run).read_text(encoding="utf-8")
+    assert "Highest-loss examples" in html and "<th>sample</th>" not in html

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,7 +28,13 @@ class Paired:
 
     @property
     def sentence(self) -> str:
-        return self.comparison.sentence(self.run, self.baseline, scale=self.scale)
+        c = self.comparison
+        if c.diff >= 0:
+            return c.sentence(self.run, self.baseline, scale=self.scale)
+        # Comparison.sentence names the winner but quotes the interval of a - b; told from the
+        # winner's side, the interval has the sign of the words
+        flipped = replace(c, a=c.b, b=c.a, diff=-c.diff, ci=(-c.ci[1], -c.ci[0]))
+        return flipped.sentence(self.baseline, self.run, scale=self.scale)
 
     @property
     def values(self) -> tuple[str, str]:
@@ -75,19 +81,19 @@ def _aligned(
 def paired(run: RunFolder, base: RunFolder, name_a: str, name_b: str) -> list[Paired | str]:
     """One comparison per test split both runs predicted; a string says why one was skipped."""
     if not base.path.is_dir():
-        return [f"{name_b}: {base.path} is not a run folder"]
+        return [f"{name_a} vs {name_b}: {base.path} is not a run folder"]
     splits = [s for s in run.prediction_splits() if s.endswith(".test")]
     theirs = base.prediction_splits()
     if not any(s in theirs for s in splits):
-        return [f"{name_b}: no test split with predictions in common with {name_a}"]
+        return [f"{name_a} vs {name_b}: no test split has predictions from both"]
     out: list[Paired | str] = []
     for split in splits:
         if split not in theirs:
-            out.append(f"{name_b} has no predictions on {split}")
+            out.append(f"{name_a} vs {name_b}: {name_b} has no predictions on {split}")
             continue
         got = _aligned(run, base, split)
         if isinstance(got, str):
-            out.append(f"{name_b} on {split}: {got}")
+            out.append(f"{name_a} vs {name_b} on {split}: {got}")
             continue
         y, pa, pb = got
         if run.is_regression:

@@ -74,10 +74,11 @@ def write_run_report(run_dir: Path, baselines: Sequence[Path] = ()) -> Path:
     """Write ``run_dir/report.html`` from the run's files; with ``baselines``, add paired
     comparisons of this run against each on their shared test samples. Returns its path."""
     run = RunFolder(Path(run_dir))
-    value, ci = run.headline_value()
     splits = split_views(run)
     training = training_plots(run)
     cv = cross_validation(run)
+    # a k-fold parent's metrics.json holds fold means: the header shows them as mean ± std
+    value, ci = run.headline_value() if run.splits or cv is None else (None, None)
     baseline_runs = [RunFolder(Path(b)) for b in baselines]
     names = _names([run, *baseline_runs])
     paired = PairedSection()

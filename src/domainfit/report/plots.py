@@ -127,9 +127,11 @@ def learning_rates(lr_rows: Sequence[Mapping[str, Any]]) -> str | None:
         return None
     fig, ax = _figure(6.4, 3.0)
     colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(groups)))  # shallow → deep
-    for color, g in zip(colors, groups, strict=True):
+    dashes = ["-", "--", "-.", ":"]  # groups that share a rate stay visible on top of each other
+    for i, (color, g) in enumerate(zip(colors, groups, strict=True)):
         v = series[g]
-        ax.plot(x, np.where(v > 0, v, np.nan), color=color, label=g, linewidth=1.4)
+        style = dashes[i % len(dashes)]
+        ax.plot(x, np.where(v > 0, v, np.nan), style, color=color, label=g, linewidth=1.4)
     ax.set_yscale("log")
     ax.set(title="Learning rate per layer group (gaps: frozen)", xlabel="step", ylabel="lr")
     ncol = 1 if len(groups) <= 12 else 2

@@ -172,7 +172,10 @@ class RunFolder:
 
     @property
     def seconds(self) -> float | None:
-        return number(self.final_metrics.get("seconds"))
+        """Training time: ``seconds`` in metrics.json, else in run.json."""
+        run = _json(self.path / "run.json")
+        fallback = run.get("seconds") if isinstance(run, dict) else None
+        return number(self.final_metrics.get("seconds", fallback))
 
     @property
     def trained_params(self) -> float | None:

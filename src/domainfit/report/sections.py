@@ -10,7 +10,7 @@ import numpy as np
 from markupsafe import Markup
 
 from domainfit.report import plots
-from domainfit.report.runfolder import RunFolder, ci_pair, number
+from domainfit.report.runfolder import RunFolder, ci_pair, number, split_sort_key
 
 
 @dataclass
@@ -33,6 +33,11 @@ class SplitView:
     per_class: list[dict[str, Any]]
     most_confused: list[dict[str, Any]]
     examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def example_samples(self) -> bool:
+        """Whether the examples carry a text or image (tables and features carry only ids)."""
+        return any(e.get("text") or e.get("image") for e in self.examples)
 
 
 def training_plots(run: RunFolder) -> list[Plot]:
@@ -155,6 +160,11 @@ def _flat_numbers(d: Any) -> dict[str, float]:
     return out
 
 
+def _by_split(metric: str) -> tuple[int, str]:
+    """``source.test.accuracy`` sorts with its split (tests first); plain names come first."""
+    return split_sort_key(metric.rsplit(".", 1)[0]) if metric.count(".") > 1 else (-1, "")
+
+
 def cross_validation(run: RunFolder) -> CrossValidation | None:
     """cv.json's per-fold metrics with mean and std, and each fold run's own headline."""
     if run.cv is None:
@@ -165,6 +175,7 @@ def cross_validation(run: RunFolder) -> CrossValidation | None:
     if not folds:  # cv.json without per-fold rows: each fold's own evaluation
         folds = [_flat_numbers(d.splits.get(d.test_split or "")) for d in dirs]
     metrics = list(dict.fromkeys(k for f in folds for k in f))
+    metrics.sort(key=_by_split)
     rows = []
     for i, values in enumerate(folds):
         row = FoldRow(f"fold-{i}", None, values)
