@@ -98,8 +98,8 @@ def test_predict_writes_labels_and_probabilities(tmp_path: Path, bert_dir: Path)
     assert main(["predict", str(run.dir), str(new), "--out", str(out), "--quiet"]) == 0
     preds = pd.read_csv(out)
     truth = pd.read_csv(new)["label"]
-    assert list(preds.columns) == ["id", "prediction", "p_0", "p_1"]
-    assert np.allclose(preds[["p_0", "p_1"]].sum(axis=1), 1.0, atol=1e-5)
+    assert list(preds.columns) == ["id", "label", "prediction", "loss", "p:0", "p:1"]
+    assert np.allclose(preds[["p:0", "p:1"]].sum(axis=1), 1.0, atol=1e-5)
     assert (preds["prediction"] == truth).mean() >= 0.9
 
 
@@ -241,3 +241,27 @@ def test_fit_regression_learns_in_label_units(tmp_path: Path, bert_dir: Path) ->
     preds = domainfit.predict(run.dir, str(tmp_path / "prices.csv"), out=tmp_path / "p.csv")
     assert list(preds.columns) == ["id", "prediction"]
     assert abs(preds["prediction"] - reviews["label"]).mean() < 100.0
+
+
+def test_evaluate_on_new_data_and_refusals(tmp_path: Path, bert_dir: Path) -> None:
+    import pandas as pd
+
+    from domainfit.cli import main
+
+    run = domainfit.fit(_text_config(tmp_path, bert_dir), out=tmp_path / "run")
+    own = domainfit.evaluate(run.dir)  # its own splits, as fit wrote them
+    assert own["source.test"]["metrics"]["accuracy"] == run.metrics["source.test.accuracy"]
+    new = write_reviews_csv(tmp_path / "new.csv", n=60, seed=7)
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", str(run.dir), "--data", str(new), "--json", str(report)]) == 0
+    got = json.loads(report.read_text())["new.csv"]
+    preds = domainfit.predict(run.dir, str(new), out=tmp_path / "p.csv")
+    truth = pd.read_csv(new)["label"].astype(str)
+    assert got["n"] == 60
+    right = (preds["prediction"].astype(str) == truth).mean()
+    assert got["metrics"]["accuracy"] == pytest.approx(right)
+    lo, hi = got["ci"]["accuracy"]
+    assert lo <= got["metrics"]["accuracy"] <= hi
+    odd = tmp_path / "odd.csv"
+    pd.DataFrame({"text": ["great", "awful"], "label": ["0", "maybe"]}).to_csv(odd, index=False)
+    assert main(["evaluate", str(run.dir), "--data", str(odd)]) == 2  # a class it never saw

@@ -1,6 +1,6 @@
 """domainfit: adapt pretrained models to your domain's data, and learn why it works or fails."""
 
-from domainfit.api import audit, fit, inspect, lr_find, predict, prepare
+from domainfit.api import audit, evaluate, fit, inspect, lr_find, predict, prepare
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain as load_data
 from domainfit.data.sources.memory import from_numpy, from_pandas
@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DomainDataset",
     "audit",
+    "evaluate",
     "fit",
     "from_numpy",
     "from_pandas",

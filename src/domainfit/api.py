@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,26 @@ def fit(
     if run_dir.exists():
         raise ConfigError(f"output folder {run_dir} already exists", "choose another --out")
     return run_fit(cfg, base_dir, run_dir, resume=False)
+
+
+def evaluate(run_dir: str | Path, data: str | None = None) -> dict[str, dict[str, Any]]:
+    """Metrics with 95% bootstrap intervals (and class tables) per split: the run's own val/test
+    splits as fit evaluated them, or, with ``data``, the run's model on that labelled data
+    (keyed by its file name). A k-fold run is evaluated per fold: see its cv.json."""
+    from domainfit.inference import evaluate_file
+
+    run_dir = Path(run_dir)
+    if data is not None:
+        return {Path(data).name or data: evaluate_file(run_dir, data)}
+    path = run_dir / "evaluation.json"
+    if not path.is_file():
+        hint = "a k-fold run: evaluate one fold, e.g. " + str(run_dir / "folds" / "fold-0")
+        raise ConfigError(
+            f"{run_dir} has no evaluation.json",
+            hint if (run_dir / "cv.json").is_file() else "point at a finished run folder",
+        )
+    splits: dict[str, dict[str, Any]] = json.loads(path.read_text())["splits"]
+    return splits
 
 
 def predict(run_dir: str | Path, data: str, out: str | Path) -> pd.DataFrame:

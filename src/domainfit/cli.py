@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domainfit import api
-from domainfit.console import render_audit
+from domainfit.console import render_audit, render_evaluation
 from domainfit.errors import DomainfitError
 from domainfit.io_utils import write_json_atomic
 from domainfit.progress import silenced
@@ -118,12 +118,77 @@ def fit(
     with silenced(quiet):
         run = api.fit(config, overrides=list(set_ or []), resume=resume, out=out)
     if not quiet:
-        table = Table(title=f"Run {run.dir} ({run.seconds:.0f} s)", title_justify="left")
+        _print_run(run.dir, run.seconds, run.metrics)
+
+
+def _print_run(run_dir: Path, seconds: float, metrics: dict[str, float]) -> None:
+    console = Console()
+    if (run_dir / "cv.json").is_file():
+        table = Table(title=f"k-fold run, mean ± std over folds ({seconds:.0f} s)")
         table.add_column("metric")
-        table.add_column("value", justify="right")
-        for key, value in sorted(run.metrics.items()):
-            table.add_row(key, f"{value:.4f}")
-        Console().print(table)
+        table.add_column("mean ± std", justify="right")
+        for key in sorted(k for k in metrics if not k.endswith(".std")):
+            if key.endswith((".accuracy", ".f1_macro", ".roc_auc", ".rmse", ".mae", ".loss")):
+                table.add_row(key, f"{metrics[key]:.4f} ± {metrics.get(key + '.std', 0.0):.4f}")
+        console.print(table)
+    else:
+        splits = api.evaluate(run_dir)
+        render_evaluation(splits, console, title=f"Evaluation ({seconds:.0f} s)")
+    console.print(f"run folder {run_dir}")
+    if (run_dir / "report.html").is_file():
+        console.print(f"report     {run_dir / 'report.html'}")
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
+    data: Annotated[
+        str | None,
+        typer.Option(help="Labelled data to evaluate on (default: the run's own splits)."),
+    ] = None,
+    json_path: JsonOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Metrics with 95% bootstrap confidence intervals, on the run's splits or on new data.
+
+    Example: domainfit evaluate runs/demo-full --data amazon-reviews:books
+    """
+    with silenced(quiet):
+        splits = api.evaluate(run_dir, data)
+    if json_path is not None:
+        write_json_atomic(json_path, splits)
+    if not quiet:
+        render_evaluation(splits, Console(), title=f"Evaluation of {run_dir}")
+
+
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="One run folder, or several to compare.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Comparison page (default compare.html); one run: RUN/report.html."),
+    ] = None,
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option(help="With one run: compare it against this run (repeatable)."),
+    ] = None,
+) -> None:
+    """Write the HTML report of a run, or a leaderboard comparing several (plus markdown).
+
+    Examples: domainfit report runs/demo/full --baseline runs/demo/linear_probe
+              domainfit report runs/a runs/b runs/c --out compare.html
+    """
+    from domainfit.report import write_compare_report, write_run_report
+
+    for d in [*run_dirs, *(baseline or [])]:
+        if not (d / "config.yaml").is_file():
+            raise DomainfitError(f"{d} is not a run folder (no config.yaml)", "check the path")
+    if len(run_dirs) == 1 and out is None:
+        path = write_run_report(run_dirs[0], baselines=list(baseline or []))
+        Console().print(f"report {path}")
+        return
+    html, md = write_compare_report(run_dirs, out or Path("compare.html"))
+    Console().print(f"comparison {html}\nmarkdown   {md}")
 
 
 @app.command()
@@ -332,7 +397,7 @@ def demo(
 
     Example: domainfit demo --quick
     """
-    from domainfit.demo import default_demo_root, run_demo
+    from domainfit.demo import compare_on_test, default_demo_root, run_demo
 
     start = time.perf_counter()
     runs = run_demo(quick, out or default_demo_root())
@@ -350,6 +415,9 @@ def demo(
             str(run.dir),
         )
     Console().print(table)
+    full, probe = runs["full"].dir, runs["linear_probe"].dir
+    Console().print(compare_on_test(full, probe, "full", "linear_probe"))
+    Console().print(f"report {full / 'report.html'} (against the probe)")
     Console().print(f"total {time.perf_counter() - start:.0f} s")
 
 

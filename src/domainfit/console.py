@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -64,3 +66,36 @@ def render_audit(report: AuditReport, console: Console) -> None:
                 domain, str(k), str(sizes["train"]), str(sizes["val"]), str(sizes["test"])
             )
     console.print(splits)
+
+
+# The columns people quote, in order; the rest stay in evaluation.json and the report.
+_KEY_METRICS = {
+    "classification": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+def render_evaluation(
+    splits: dict[str, dict[str, Any]], console: Console, title: str = "Evaluation"
+) -> None:
+    """One row per split: n and the key metrics with their 95% bootstrap intervals."""
+    if not splits:
+        console.print("no labelled validation or test split to evaluate")
+        return
+    first = next(iter(splits.values()))
+    kind = "classification" if "per_class" in first else "regression"
+    names = [m for m in _KEY_METRICS[kind] if any(m in s["metrics"] for s in splits.values())]
+    table = Table(title=title, title_justify="left")
+    table.add_column("split")
+    table.add_column("n", justify="right")
+    for name in names:
+        table.add_column(f"{name} (95% CI)", justify="right")
+    for split, ev in splits.items():
+        cells = []
+        for name in names:
+            value = ev["metrics"].get(name)
+            ci = ev.get("ci", {}).get(name)
+            cell = "" if value is None else f"{value:.3f}"
+            cells.append(cell + (f" [{ci[0]:.3f}–{ci[1]:.3f}]" if ci else ""))
+        table.add_row(split, str(ev["n"]), *cells)
+    console.print(table)

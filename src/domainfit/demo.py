@@ -42,11 +42,31 @@ def demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
 
 def run_demo(quick: bool, out_root: Path) -> dict[str, FitRun]:
     from domainfit.api import fit
+    from domainfit.fit import write_report
 
     runs = {}
     for name, cfg in demo_configs(quick).items():
         runs[name] = fit(cfg, out=out_root / name)
+    # the full fine-tune's report compares it with the probe, sample by sample on the same test set
+    write_report(runs["full"].dir, baselines=[runs["linear_probe"].dir])
     return runs
+
+
+def compare_on_test(a: Path, b: Path, name_a: str, name_b: str) -> str:
+    """Paired bootstrap (and McNemar) comparison of two runs' source test predictions."""
+    import numpy as np
+    import pandas as pd
+
+    from domainfit.evaluate.bootstrap import paired_comparison
+
+    pa = pd.read_csv(a / "predictions" / "source.test.csv", dtype={"label": str})
+    pb = pd.read_csv(b / "predictions" / "source.test.csv", dtype={"label": str})
+    both = pa.merge(pb, on="id", suffixes=("_a", "_b"))
+    classes = [c[2:] for c in pa.columns if c.startswith("p:")]
+    y = np.array([classes.index(v) for v in both["label_a"]])
+    out_a = both[[f"p:{c}_a" for c in classes]].to_numpy()
+    out_b = both[[f"p:{c}_b" for c in classes]].to_numpy()
+    return paired_comparison(y, out_a, out_b).sentence(name_a, name_b) + f" (n={len(y)})"
 
 
 def default_demo_root() -> Path:

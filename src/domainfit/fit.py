@@ -238,9 +238,27 @@ def train_session(
     write_json_atomic(
         run_dir / "run.json", {"name": name or cfg.name, "seconds": round(seconds, 2)}
     )
+    write_report(run_dir)
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)
+
+
+def write_report(run_dir: Path, baselines: list[Path] | None = None) -> Path | None:
+    """report.html for a finished run. The run is complete without it, so a failure here is a
+    warning, not a failed run: ``domainfit report RUN`` can write it again."""
+    import sys
+    import traceback
+
+    from domainfit.report import write_run_report
+
+    try:
+        return write_run_report(run_dir, baselines=baselines or [])
+    except Exception as err:
+        log = run_dir / "report-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        print(f"warning: report.html not written ({err}); traceback in {log}", file=sys.stderr)
+        return None
 
 
 def _split_ids(prepared: PreparedData) -> dict[str, list[str]]:

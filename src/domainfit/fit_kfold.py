@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from domainfit.config import RunConfig
-from domainfit.fit import FitRun, build_session, prepare_data, start_run_dir, train_session
+from domainfit.fit import (
+    FitRun,
+    build_session,
+    prepare_data,
+    start_run_dir,
+    train_session,
+    write_report,
+)
 from domainfit.io_utils import write_json_atomic
 
 
@@ -47,6 +54,7 @@ def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: b
     metrics = {**summary["mean"], **{f"{k}.std": v for k, v in summary["std"].items()}}
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
+    write_report(run_dir)
     return FitRun(run_dir, metrics, [], seconds)
 
 

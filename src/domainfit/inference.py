@@ -19,6 +19,7 @@ from domainfit.data.load import load_domain
 from domainfit.data.loaders import EncodedSet
 from domainfit.errors import ConfigError
 from domainfit.evaluate.outputs import model_outputs
+from domainfit.evaluate.split_report import predictions_frame, split_evaluation
 from domainfit.io_utils import write_text_atomic
 from domainfit.models.backbone import load_backbone
 from domainfit.models.heads import TransferModel, build_head, head_outputs
@@ -64,21 +65,56 @@ def outputs(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> n
     return model_outputs(trained.model, data, trained.task, batch_size)
 
 
-def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
-    trained = load_run(run_dir)
+def load_like_training(trained: TrainedModel, spec: str) -> DomainDataset:
+    """New data read as the training data was: its columns mean what the training data's did;
+    labels are optional."""
     template = trained.cfg.data.source
-    # The input's columns mean what the training data's did; labels are optional.
     data_spec = DataSpec(**{**template.model_dump(), "spec": spec, "split": None, "domain": None})
-    ds = load_domain(data_spec)
+    return load_domain(data_spec)
+
+
+def label_targets(trained: TrainedModel, ds: DomainDataset, spec: str) -> np.ndarray | None:
+    """Class ids (or float targets) of ``ds``'s labels; None when it has none. Classes the model
+    never saw are refused: no metric could count them right."""
+    if ds.labels is None or ds.missing_labels().all():
+        return None
+    if ds.missing_labels().any():
+        raise ConfigError(
+            f"{spec}: {int(ds.missing_labels().sum())} samples have no label",
+            "drop the unlabelled rows, or use predict for them",
+        )
     if trained.task == "regression":
-        frame = pd.DataFrame({"id": ds.ids, "prediction": outputs(trained, ds)})
-        write_text_atomic(out, frame.to_csv(index=False))
-        return frame
-    probs = outputs(trained, ds)
-    frame = pd.DataFrame(
-        {"id": ds.ids, "prediction": [trained.classes[i] for i in probs.argmax(1)]}
-    )
-    for j, cls in enumerate(trained.classes):
-        frame[f"p_{cls}"] = probs[:, j]
+        return ds.labels.astype(np.float64)
+    index = {c: i for i, c in enumerate(trained.classes)}
+    unknown = sorted({str(v) for v in ds.labels} - set(index))
+    if unknown:
+        raise ConfigError(
+            f"{spec} has labels the model never saw: {', '.join(unknown[:5])} "
+            f"(it knows {', '.join(trained.classes[:10])})",
+            "evaluate on data with the training classes",
+        )
+    return np.array([index[str(v)] for v in ds.labels], dtype=np.int64)
+
+
+def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
+    """Predictions in the run's own format (predictions/<split>.csv): id, label and loss when
+    the data is labelled, prediction, and p:<class> per class."""
+    trained = load_run(run_dir)
+    ds = load_like_training(trained, spec)
+    y = label_targets(trained, ds, spec)
+    frame = predictions_frame(ds.ids, y, outputs(trained, ds), trained.task, trained.classes)
+    if y is None:
+        frame = frame.drop(columns=["label", "loss"])
     write_text_atomic(out, frame.to_csv(index=False))
     return frame
+
+
+def evaluate_file(run_dir: Path, spec: str) -> dict[str, Any]:
+    """The run's model on new labelled data, with the same metrics and intervals as its own
+    evaluation (see split_evaluation)."""
+    trained = load_run(run_dir)
+    ds = load_like_training(trained, spec)
+    y = label_targets(trained, ds, spec)
+    if y is None:
+        raise ConfigError(f"{spec} has no labels to evaluate against", "use predict instead")
+    return split_evaluation(y, outputs(trained, ds), trained.task, trained.classes)

@@ -26,7 +26,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "train": {"epochs": 3, "batch_size": 8, "lr": 5e-3, "schedule": "constant"},
         "track": {"enabled": False},
     }
-    return domainfit.fit(cfg, out=tmp / "run").dir
+    run = domainfit.fit(cfg, out=tmp / "run").dir
+    assert (run / "report.html").is_file()  # every run writes its report
+    return run
 
 
 def test_predictions_hold_every_test_sample_with_its_loss(run_dir: Path) -> None:
