@@ -53,20 +53,17 @@ def run_demo(quick: bool, out_root: Path) -> dict[str, FitRun]:
 
 
 def compare_on_test(a: Path, b: Path, name_a: str, name_b: str) -> str:
-    """Paired bootstrap (and McNemar) comparison of two runs' source test predictions."""
-    import numpy as np
-    import pandas as pd
+    """Paired bootstrap (and McNemar) comparison of two runs on their shared test samples."""
+    from domainfit.report.compare import paired
+    from domainfit.report.runfolder import RunFolder
 
-    from domainfit.evaluate.bootstrap import paired_comparison
-
-    pa = pd.read_csv(a / "predictions" / "source.test.csv", dtype={"label": str})
-    pb = pd.read_csv(b / "predictions" / "source.test.csv", dtype={"label": str})
-    both = pa.merge(pb, on="id", suffixes=("_a", "_b"))
-    classes = [c[2:] for c in pa.columns if c.startswith("p:")]
-    y = np.array([classes.index(v) for v in both["label_a"]])
-    out_a = both[[f"p:{c}_a" for c in classes]].to_numpy()
-    out_b = both[[f"p:{c}_b" for c in classes]].to_numpy()
-    return paired_comparison(y, out_a, out_b).sentence(name_a, name_b) + f" (n={len(y)})"
+    lines = []
+    for result in paired(RunFolder(a), RunFolder(b), name_a, name_b):
+        if isinstance(result, str):
+            lines.append(result)
+        else:
+            lines.append(f"{result.split}: {result.sentence} (n={result.n})")
+    return "\n".join(lines)
 
 
 def default_demo_root() -> Path:
