@@ -39,6 +39,8 @@ def test_help_on_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         "runs",
         "ui",
         "demo",
+        "evaluate",
+        "report",
     ):
         code, out, _ = run(capsys, cmd, "--help")
         assert code == 0 and "Example" in out

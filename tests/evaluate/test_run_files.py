@@ -73,3 +73,15 @@ def test_lr_trace_shows_the_unfreezing(run_dir: Path) -> None:
     assert first["layer.1"] == 0.0  # head-only epoch: the body is frozen
     assert last["layer.1"] == pytest.approx(5e-4)  # then unfrozen at lr * lr_factor
     assert [r["step"] for r in rows] == sorted(r["step"] for r in rows)
+
+
+def test_report_command_for_one_run_and_a_comparison(run_dir: Path, tmp_path: Path) -> None:
+    from domainfit.cli import main
+
+    (run_dir / "report.html").unlink()
+    assert main(["report", str(run_dir)]) == 0
+    assert "<svg" in (run_dir / "report.html").read_text()
+    out = tmp_path / "compare.html"
+    assert main(["report", str(run_dir), str(run_dir), "--out", str(out)]) == 0
+    assert out.is_file() and "| " in out.with_suffix(".md").read_text()
+    assert main(["report", str(tmp_path / "nope")]) == 2
