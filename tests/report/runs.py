@@ -155,13 +155,14 @@ def make_run(
     lr: bool = True,
     examples: bool = True,
     strategy: str = "full",
+    val: bool = True,
 ) -> Path:
     """A finished run folder. Ids depend only on the split, so runs made with different seeds
     share their test ids and can be paired."""
     rng = np.random.default_rng(seed)
     classes = ["negative", "positive"] if task == "binary" else [f"c{i}" for i in range(n_classes)]
     classes = [] if task == "regression" else classes
-    splits = ["source.val", "source.test"] + (["target.test"] if target else [])
+    splits = ["source.val"] * val + ["source.test"] + ["target.test"] * target
     evaluation: dict[str, Any] = {
         "task": task,
         "classes": classes,

@@ -82,3 +82,15 @@ def test_validation_overlay() -> None:
     svg = plots.validation_overlay({"a": rows, "b": rows[:2], "empty": []}, "val.accuracy")
     assert svg is not None and ">Validation accuracy</text>" in svg and ">b</text>" in svg
     assert plots.validation_overlay({}, "val.accuracy") is None
+
+
+def test_user_names_are_drawn_literally() -> None:
+    classes = ["$5 & <b>", "_hidden", "plain"]
+    cm = [[3, 1, 0], [0, 4, 1], [1, 0, 5]]
+    svg = plots.confusion_heatmap(cm, classes, "Confusion")
+    assert svg is not None
+    assert ">$5 &amp; &lt;b&gt;</text>" in svg and "> _hidden</text>" in svg
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 60)
+    roc = plots.roc_curves(y, rng.dirichlet(np.ones(3), 60), classes, "ROC")
+    assert roc is not None and "_hidden (AUC" in roc

@@ -77,7 +77,8 @@ def test_against_baselines(binary: tuple[Path, str]) -> None:
 
 
 def test_multiclass_images_and_many_classes(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "multi", "multiclass", n_classes=12, kind="image", lr=False)
+    run = make_run(tmp_path / "multi", "multiclass", n_classes=12, kind="image", val=False)
+    (run / "lr.jsonl").unlink()
     html = write_run_report(run).read_text(encoding="utf-8")
     found = figures(html)
     assert "learning-rates" not in found  # no lr.jsonl
@@ -158,6 +159,6 @@ def test_kfold_without_fold_rows_reads_the_fold_runs(tmp_path: Path) -> None:
 
 
 def test_examples_without_text_or_image_have_no_sample_column(tmp_path: Path) -> None:
-    run = make_run(tmp_path / "tab", "binary", kind="tabular", lr=False)
+    run = make_run(tmp_path / "tab", "binary", kind="tabular", lr=False, val=False)
     html = write_run_report(run).read_text(encoding="utf-8")
     assert "Highest-loss examples" in html and "<th>sample</th>" not in html

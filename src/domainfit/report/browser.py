@@ -29,7 +29,7 @@ def ensure_chromium(path: Path = CHROMIUM) -> Path:
             "run: apt-get install -y chromium"
         )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    install = ["apt-get", "install", "-y", "chromium"]
     done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:  # a fresh machine has no package lists yet
         subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)

@@ -75,6 +75,13 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, Any]:
     return plt.subplots(1, ncols, figsize=(width, height), layout="constrained")
 
 
+def _label(name: object) -> str:
+    """User text (class, group and run names) drawn literally: a ``$`` would start mathtext, and
+    a leading ``_`` would hide the entry from the legend."""
+    text = str(name).replace("$", r"\$")
+    return f" {text}" if text.startswith("_") else text
+
+
 def _series(rows: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
     vals = []
     for r in rows:
@@ -131,7 +138,7 @@ def learning_rates(lr_rows: Sequence[Mapping[str, Any]]) -> str | None:
     for i, (color, g) in enumerate(zip(colors, groups, strict=True)):
         v = series[g]
         style = dashes[i % len(dashes)]
-        ax.plot(x, np.where(v > 0, v, np.nan), style, color=color, label=g, linewidth=1.4)
+        ax.plot(x, np.where(v > 0, v, np.nan), style, color=color, label=_label(g), linewidth=1.4)
     ax.set_yscale("log")
     ax.set(title="Learning rate per layer group (gaps: frozen)", xlabel="step", ylabel="lr")
     ncol = 1 if len(groups) <= 12 else 2
@@ -157,8 +164,9 @@ def confusion_heatmap(
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.grid(False)
     ticks, size = np.arange(n), (9 if n <= 10 else 7)
-    ax.set_xticks(ticks, list(classes), rotation=45, ha="right", fontsize=size)
-    ax.set_yticks(ticks, list(classes), fontsize=size)
+    names = [_label(c) for c in classes]
+    ax.set_xticks(ticks, names, rotation=45, ha="right", fontsize=size)
+    ax.set_yticks(ticks, names, fontsize=size)
     if n <= MAX_ANNOTATED_CLASSES:
         for i, j in np.ndindex(n, n):
             color = "white" if share[i, j] > 0.5 else "black"
@@ -182,7 +190,7 @@ def _one_vs_rest(
     for c in candidates:
         truth = y == c
         if truth.any() and not truth.all():
-            out.append((str(classes[c]), truth, np.asarray(proba)[:, c]))
+            out.append((_label(classes[c]), truth, np.asarray(proba)[:, c]))
         if len(out) == MAX_CURVE_CLASSES:
             break
     return out
@@ -251,7 +259,8 @@ def validation_overlay(
         x, xlabel = _x_axis(rows)
         xlabels.add(xlabel)
         for ax, key in zip(axes, ("val.loss", metric), strict=True):
-            ax.plot(x, _series(rows, key), marker="o", markersize=3, linewidth=1.2, label=name)
+            y = _series(rows, key)
+            ax.plot(x, y, marker="o", markersize=3, linewidth=1.2, label=_label(name))
     xlabel = xlabels.pop() if len(xlabels) == 1 else "epoch or step"
     axes[0].set(title="Validation loss", xlabel=xlabel, ylabel="loss")
     axes[1].set(title=f"Validation {metric.removeprefix('val.')}", xlabel=xlabel, ylabel="value")
