@@ -4,6 +4,9 @@ fails here rather than skipping, so a missing browser is never mistaken for a pa
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ import pytest
 from domainfit.report import write_compare_report, write_run_report
 from domainfit.report.browser import BrowserUnavailableError, check_page, ensure_chromium
 from tests.report.runs import figures, make_run
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "screenshot-report"
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +61,26 @@ def test_the_check_sees_errors_and_fetches(tmp_path: Path, chromium: Path) -> No
     assert check.requests == ["https://example.invalid/a.png"]
     assert "boom" in check.console_errors
     assert any("undefinedFunction" in e for e in check.page_errors)
+
+
+def test_screenshot_script_writes_a_png(tmp_path: Path, chromium: Path) -> None:
+    run = make_run(tmp_path / "run", "regression", lr=False, val=False)
+    out = tmp_path / "shot.png"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(run), "--out", str(out), "--width", "900"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (run / "report.html").is_file()  # a run folder without a report gets one first
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_missing_chromium_that_cannot_be_installed_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # not root: no apt-get
+    with pytest.raises(BrowserUnavailableError, match="cannot install"):
+        ensure_chromium(tmp_path / "chromium")
