@@ -79,7 +79,10 @@ class Comparison:
                 f"no significant difference in {self.metric} between {name_a} and {name_b}: "
                 f"{scale * self.diff:+.2f}{unit} ({ci}{mc})"
             )
+        # told from the winner's side, so the interval has the sign of the words
         winner, loser = (name_a, name_b) if self.diff > 0 else (name_b, name_a)
+        lo, hi = self.ci if self.diff > 0 else (-self.ci[1], -self.ci[0])
+        ci = f"{self.level:.0%} CI {scale * lo:+.2f} to {scale * hi:+.2f}"
         return (
             f"{winner} beats {loser} on {self.metric} by {scale * abs(self.diff):.2f}{unit} "
             f"({ci}{mc})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,13 +28,7 @@ class Paired:
 
     @property
     def sentence(self) -> str:
-        c = self.comparison
-        if c.diff >= 0:
-            return c.sentence(self.run, self.baseline, scale=self.scale)
-        # Comparison.sentence names the winner but quotes the interval of a - b; told from the
-        # winner's side, the interval has the sign of the words
-        flipped = replace(c, a=c.b, b=c.a, diff=-c.diff, ci=(-c.ci[1], -c.ci[0]))
-        return flipped.sentence(self.baseline, self.run, scale=self.scale)
+        return self.comparison.sentence(self.run, self.baseline, scale=self.scale)
 
     @property
     def values(self) -> tuple[str, str]:
