@@ -239,7 +239,7 @@ def test_fit_regression_learns_in_label_units(tmp_path: Path, bert_dir: Path) ->
     assert run.metrics["source.test.mae"] < 100.0  # predicting the mean would give 200
     assert "source.test.accuracy" not in run.metrics
     preds = domainfit.predict(run.dir, str(tmp_path / "prices.csv"), out=tmp_path / "p.csv")
-    assert list(preds.columns) == ["id", "prediction"]
+    assert list(preds.columns) == ["id", "label", "prediction", "loss"]  # labelled input
     assert abs(preds["prediction"] - reviews["label"]).mean() < 100.0
 
 

@@ -72,8 +72,8 @@ def test_lora_run_predicts_as_the_adapted_model_and_exports(
     with torch.no_grad():
         (batch,) = Batches(data, len(data), shuffle=False)
         p1 = torch.sigmoid(adapted[0].eval()(batch).squeeze(-1)).numpy()
-    np.testing.assert_allclose(predicted["p_1"].to_numpy(), p1, atol=1e-5)
-    np.testing.assert_allclose(predicted["p_0"].to_numpy(), 1 - p1, atol=1e-5)
+    np.testing.assert_allclose(predicted["p:1"].to_numpy(), p1, atol=1e-5)
+    np.testing.assert_allclose(predicted["p:0"].to_numpy(), 1 - p1, atol=1e-5)
 
     out = export_run(run.dir, "onnx", tmp_path / "export")
     ids = torch.randint(5, 17, (3, 9))
