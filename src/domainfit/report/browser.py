@@ -60,9 +60,15 @@ _FIGURE_BOXES = """els => els.map(e => {
 
 
 def check_page(
-    html: Path, *, screenshot: Path | None = None, width: int = 1280, timeout_s: float = 30.0
+    html: Path,
+    *,
+    screenshot: Path | None = None,
+    width: int = 1280,
+    timeout_s: float = 30.0,
+    extra_css: str | None = None,
 ) -> PageCheck:
-    """Load ``html`` offline in headless Chromium and report what went wrong, if anything."""
+    """Load ``html`` offline in headless Chromium and report what went wrong, if anything.
+    ``extra_css`` is applied before the screenshot (e.g. to blur sample texts)."""
     # a dev dependency: only the tests and the screenshot script get here
     from playwright.sync_api import ConsoleMessage, Request, sync_playwright
 
@@ -91,6 +97,8 @@ def check_page(
             boxes = page.eval_on_selector_all("figure.plot", _FIGURE_BOXES)
             result.figures = {name: (w, h) for name, w, h in boxes}
             if screenshot is not None:
+                if extra_css:
+                    page.add_style_tag(content=extra_css)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
         finally:
