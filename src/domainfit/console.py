@@ -75,6 +75,9 @@ _KEY_METRICS = {
 }
 
 
+_SHORT = {"balanced_accuracy": "balanced acc.", "f1_macro": "F1 macro", "roc_auc": "ROC-AUC"}
+
+
 def render_evaluation(
     splits: dict[str, dict[str, Any]], console: Console, title: str = "Evaluation"
 ) -> None:
@@ -85,17 +88,17 @@ def render_evaluation(
     first = next(iter(splits.values()))
     kind = "classification" if "per_class" in first else "regression"
     names = [m for m in _KEY_METRICS[kind] if any(m in s["metrics"] for s in splits.values())]
-    table = Table(title=title, title_justify="left")
-    table.add_column("split")
+    table = Table(title=title, title_justify="left", caption="[95% bootstrap interval]")
+    table.add_column("split", no_wrap=True)
     table.add_column("n", justify="right")
     for name in names:
-        table.add_column(f"{name} (95% CI)", justify="right")
+        table.add_column(_SHORT.get(name, name), justify="right")
     for split, ev in splits.items():
         cells = []
         for name in names:
             value = ev["metrics"].get(name)
             ci = ev.get("ci", {}).get(name)
             cell = "" if value is None else f"{value:.3f}"
-            cells.append(cell + (f" [{ci[0]:.3f}–{ci[1]:.3f}]" if ci else ""))
+            cells.append(cell + (f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""))
         table.add_row(split, str(ev["n"]), *cells)
     console.print(table)
