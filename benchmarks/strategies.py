@@ -207,11 +207,12 @@ def main() -> int:
             print(f"[{i}/{len(todo)}] {task} {method} seed {seed} FAILED:\n{proc.stderr[-2000:]}")
             continue
         res = json.loads(lines[-1][4:])
+        new_rows = []
         for metric, value in (
             ("accuracy", round(100 * res["accuracy"], 2)),
             ("peak_mb", round(res["peak_mb"], 1)),
         ):
-            doc["rows"].append(
+            new_rows.append(
                 {
                     "task": task,
                     "method": method,
@@ -222,14 +223,27 @@ def main() -> int:
                     "threads": args.threads,
                 }
             )
-        doc["date"] = dt.date.today().isoformat()
-        write_json_atomic(out, doc)
+        _append_rows(out, doc, new_rows)
         print(
             f"[{i}/{len(todo)}] {task} {method} seed {seed}: "
             f"{100 * res['accuracy']:.2f}% in {res['seconds']:.0f} s, {res['peak_mb']:.0f} MB"
         )
     print(summary(doc["rows"]))
     return 0
+
+
+def _append_rows(out: Path, doc: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Re-read, append and rewrite under a lock, so workers given disjoint ``--targets`` can
+    share one results file."""
+    import fcntl
+
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if out.is_file():
+            doc["rows"] = json.loads(out.read_text())["rows"]
+        doc["rows"].extend(rows)
+        doc["date"] = dt.date.today().isoformat()
+        write_json_atomic(out, doc)
 
 
 def _load(out: Path, args: argparse.Namespace, suffix: str) -> dict[str, Any]:
