@@ -54,6 +54,12 @@ class DataConfig(StrictModel):
     limit: int | None = Field(
         None, ge=2, description="keep at most this many samples per domain (stratified, seeded)"
     )
+    target_labels: float = Field(
+        0,
+        ge=0,
+        description="labelled target training samples used: 0 (unsupervised adaptation), a "
+        "count (>= 1), or a fraction (< 1) of the target's training split",
+    )
 
     _coerce_source = field_validator("source", mode="before")(_spec_from_string)
     _coerce_target = field_validator("target", mode="before")(_spec_from_string)
@@ -290,6 +296,52 @@ class RegularizeConfig(StrictModel):
     )
 
 
+class SelfTrainingConfig(StrictModel):
+    """Pseudo-labels on unlabelled target samples, refreshed at the start of every epoch from
+    ``start_epoch`` on: per predicted class the most confident ``fraction`` (growing linearly
+    from ``fraction`` to ``max_fraction`` over the remaining epochs), above ``threshold``."""
+
+    enabled: bool = False
+    threshold: float = Field(0.9, ge=0, le=1, description="minimum confidence of a pseudo-label")
+    class_balanced: bool = Field(
+        True, description="select the same fraction of every predicted class (CBST)"
+    )
+    fraction: float = Field(0.3, gt=0, le=1, description="share of each class at the start")
+    max_fraction: float = Field(0.8, gt=0, le=1)
+    start_epoch: int = Field(1, ge=0, description="epochs of source-only training first")
+    weight: float = Field(1.0, ge=0, description="weight of the pseudo-label loss")
+
+
+class AdaptConfig(StrictModel):
+    """Unsupervised (or semi-supervised) domain adaptation towards ``data.target``."""
+
+    method: str = Field(
+        "none", description="none, or a domain loss: dann, cdan, coral, mmd, entropy"
+    )
+    weight: float = Field(1.0, ge=0, description="weight of the domain loss")
+    schedule: Literal["constant", "dann"] = Field(
+        "constant", description="dann: weight ramps 0 -> weight as 2/(1+exp(-10p)) - 1"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="method options, e.g. {hidden: 512} for dann"
+    )
+    protocol: Literal["inductive", "transductive"] = Field(
+        "inductive",
+        description="transductive: all target samples are the unlabelled training pool and "
+        "the test set (the JDA/DANN benchmark protocol)",
+    )
+    select: Literal["source_val", "last", "im", "snd"] = Field(
+        "source_val",
+        description="checkpoint kept: best source validation loss, the last epoch, or the best "
+        "label-free validator score on the unlabelled target pool",
+    )
+    self_training: SelfTrainingConfig = Field(default_factory=SelfTrainingConfig)
+
+    @property
+    def enabled(self) -> bool:
+        return self.method != "none" or self.self_training.enabled
+
+
 class TrackConfig(StrictModel):
     enabled: bool = True
     uri: str = Field("sqlite:///runs/mlflow.db", description="any MLflow tracking URI")
@@ -310,5 +362,35 @@ class RunConfig(StrictModel):
     model: ModelConfig | None = None
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     regularize: RegularizeConfig = Field(default_factory=RegularizeConfig)
+    adapt: AdaptConfig = Field(default_factory=AdaptConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
+
+    @model_validator(mode="after")
+    def _adaptation_needs_target(self) -> RunConfig:
+        if self.data.target is None:
+            if self.adapt.enabled:
+                raise ValueError(
+                    f"adapt.method={self.adapt.method!r} adapts towards a target domain, but "
+                    "data.target is not set; set data.target to the target's data"
+                )
+            if self.data.target_labels:
+                raise ValueError("data.target_labels needs data.target; set data.target")
+        if self.adapt.schedule == "dann" and self.adapt.method in ("dann", "cdan"):
+            raise ValueError(
+                f"adapt.method={self.adapt.method!r} already ramps its gradient reversal "
+                "(adapt.options.schedule); adapt.schedule='dann' would ramp it twice; "
+                "leave adapt.schedule: constant"
+            )
+        st = self.adapt.self_training
+        if st.max_fraction < st.fraction:
+            raise ValueError(
+                f"adapt.self_training.max_fraction={st.max_fraction} is below fraction="
+                f"{st.fraction}; raise max_fraction"
+            )
+        if self.data.target_labels >= 1 and self.data.target_labels != int(self.data.target_labels):
+            raise ValueError(
+                f"data.target_labels={self.data.target_labels}: a count must be whole, a "
+                "fraction below 1"
+            )
+        return self

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
+from domainfit.adapt.adapter import Adapter
+from domainfit.adapt.wiring import build_adapter, final_scores, select_metric, with_labelled_target
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.dataset import DomainDataset
@@ -71,6 +73,7 @@ class Session:
     trained: torch.nn.Module
     label_std: float = 1.0
     preprocessor: FeaturePipeline | None = None
+    adapter: Adapter | None = None
 
     def loss(self) -> torch.nn.Module:
         return loss_for(self.task, self.label_std)
@@ -142,6 +145,7 @@ def build_session(
         bs = cfg.train.batch_size
         sets = cached_feature_sets(model.encoder, spec, cfg.model, sets, ids, cache_dir, bs)
         trained = HeadOnly(model.head)
+    sets, adapter = _adaptation(cfg, prepared, sets, parts)
     return Session(
         cfg,
         prepared,
@@ -154,7 +158,30 @@ def build_session(
         trained,
         parts.label_std,
         parts.preprocessor,
+        adapter,
     )
+
+
+def _adaptation(
+    cfg: RunConfig, prepared: PreparedData, sets: dict[str, EncodedSet], parts: ModelParts
+) -> tuple[dict[str, EncodedSet], Adapter | None]:
+    """The labelled target few join the source's training set; the adapter draws on the rest."""
+    if len(prepared.labelled_target):
+        train_idx = prepared.folds["target"][0]["train"]
+        where = {int(i): pos for pos, i in enumerate(train_idx)}
+        positions = np.array([where[int(i)] for i in prepared.labelled_target])
+        sets = dict(sets)
+        sets["source.train"] = with_labelled_target(
+            sets["source.train"], sets["target.train"], positions
+        )
+    adapter = build_adapter(
+        cfg,
+        sets,
+        parts.backbone.out_features,
+        parts.classes,
+        caches=parts.strategy.caches_features,
+    )
+    return sets, adapter
 
 
 def _reads_features(cfg: RunConfig) -> bool:
@@ -206,6 +233,9 @@ def train_session(
         hooks=s.strategy,
         penalty=s.strategy.penalty if s.strategy.has_penalty else None,
         checkpoint_every=cfg.train.checkpoint_every_steps,
+        adapter=s.adapter,
+        select_metric=select_metric(cfg),
+        task=s.task,
     )
     tracker = Tracker(cfg.track, run_dir, name or cfg.name)
     tracker.log_start(cfg.model_dump(mode="json"), _split_ids(s.prepared))
@@ -227,6 +257,9 @@ def train_session(
         batch_size=cfg.train.batch_size,
         device=trainer.accelerator.device,
     )
+    if s.adapter is not None:
+        device = trainer.accelerator.device
+        metrics.update(final_scores(s.adapter, s.trained, s.task, cfg.train.batch_size, device))
     # predict rebuilds a plain model: strategies that changed it (adapters) fold it back first
     s.strategy.finalize(s.model)
     save_weights(s.model.cpu(), run_dir / "model" / "model.safetensors")

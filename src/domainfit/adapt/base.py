@@ -4,6 +4,7 @@ weighted, to the task loss. Each method is one file registered by name in ``DOMA
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -59,3 +60,49 @@ def dann_coefficient(progress: float, gamma: float = 10.0) -> float:
     the fraction of training done; 0 at the start (the discriminator sees noise), ~1 at the end."""
     p = min(max(progress, 0.0), 1.0)
     return 2.0 / (1.0 + math.exp(-gamma * p)) - 1.0
+
+
+def take_options(
+    method: str, options: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``defaults`` updated with ``options``; a key ``defaults`` lacks (a typo) is a TypeError
+    (as Python's for an unexpected keyword argument) naming the method and the options it knows.
+    Methods check the values themselves and raise ValueError for bad ones."""
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(
+            f"{method}: unknown option(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(defaults)) or 'none'}"
+        )
+    return {**defaults, **options}
+
+
+def check_features(method: str, f_s: torch.Tensor, f_t: torch.Tensor, features: int) -> None:
+    """ValueError unless ``f_s`` (n_s, d) and ``f_t`` (n_t, d) are non-empty 2-D batches with
+    d == ``features``."""
+    for which, f in (("f_s", f_s), ("f_t", f_t)):
+        if f.dim() != 2 or f.shape[0] == 0 or f.shape[1] != features:
+            raise ValueError(
+                f"{method}: {which} must be a non-empty (n, {features}) batch of features, "
+                f"got shape {tuple(f.shape)}"
+            )
+
+
+def require_logits(
+    method: str, logits: torch.Tensor | None, which: str, n: int | None = None
+) -> torch.Tensor:
+    """``logits`` (``which``: 'logits_s' or 'logits_t') of shape (n,), (n, 1) or (n, k), or a
+    ValueError naming the method when they are missing, empty, or (with ``n``) of another batch
+    size than the features'."""
+    if logits is None:
+        raise ValueError(
+            f"{method} needs {which} (the head's outputs on the batch) but got None; "
+            "pass the logits for methods with needs_logits"
+        )
+    if logits.dim() not in (1, 2) or logits.shape[0] == 0 or (n is not None and len(logits) != n):
+        expected = "a non-empty batch" if n is None else f"n = {n}, the features' batch size"
+        raise ValueError(
+            f"{method}: {which} must be (n,), (n, 1) or (n, k) with {expected}, "
+            f"got shape {tuple(logits.shape)}"
+        )
+    return logits

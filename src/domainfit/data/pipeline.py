@@ -13,6 +13,7 @@ from domainfit.data.clean import CleanAction, clean_domain
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain
 from domainfit.data.split import Fold, make_splits
+from domainfit.data.target_split import labelled_target, transductive_fold
 from domainfit.data.task import Task, infer_task
 
 ROLES = ("source", "target")
@@ -25,12 +26,16 @@ class PreparedData:
     folds: dict[str, list[Fold]] = field(default_factory=dict)
     cleaning: list[CleanAction] = field(default_factory=list)
     task: Task | None = None
+    # target samples whose labels training may use (data.target_labels), indices into clean
+    labelled_target: np.ndarray = field(default_factory=lambda: np.array([], dtype=int))
 
     def fold(self, i: int) -> PreparedData:
         """This data with fold ``i`` as its only split (roles with fewer folds keep their
         first), so everything that reads ``folds[role][0]`` works on one k-fold fold."""
         folds = {role: [f[i] if i < len(f) else f[0]] for role, f in self.folds.items()}
-        return PreparedData(self.raw, self.clean, folds, self.cleaning, self.task)
+        return PreparedData(
+            self.raw, self.clean, folds, self.cleaning, self.task, self.labelled_target
+        )
 
 
 def load_domains(
@@ -61,7 +66,17 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
         cleaned, log = clean_domain(ds, cfg.clean, cfg.audit, labelled_role=role == "source")
         prepared.clean[role] = cleaned
         prepared.cleaning.extend(log)
-        prepared.folds[role] = make_splits(cleaned, cfg.split, task)
+        if role == "target" and cfg.adapt.protocol == "transductive":
+            prepared.folds[role] = [transductive_fold(len(cleaned))]
+        else:
+            prepared.folds[role] = make_splits(cleaned, cfg.split, task)
+    if "target" in prepared.clean:
+        target = prepared.clean["target"]
+        first = prepared.folds["target"][0]
+        prepared.labelled_target = labelled_target(target, first, cfg)
+        if cfg.adapt.protocol == "transductive" and len(prepared.labelled_target):
+            # the labelled few are training data, not test data
+            first["test"] = np.setdiff1d(first["test"], prepared.labelled_target)
     return prepared
 
 

@@ -14,9 +14,11 @@ from accelerate import Accelerator
 from safetensors.torch import save_file
 from torch import nn
 
+from domainfit.adapt.adapter import Adapter, pseudo_label_count, validator_scores
 from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import DomainfitError
+from domainfit.evaluate.outputs import model_outputs
 from domainfit.progress import TrainingProgress
 from domainfit.train.checkpoint import (
     cpu_state,
@@ -54,6 +56,10 @@ class _State:
     loss_sum: float = 0.0
     loss_count: int = 0
     penalty_sum: float = 0.0
+    domain_sum: float = 0.0
+    pseudo_sum: float = 0.0
+    # self-training's current pseudo-label per target pool sample (-1: none)
+    pseudo: list[int] | None = None
     # each layer group's learning rate at sampled optimizer steps, for the report
     lr_trace: list[dict[str, Any]] = field(default_factory=list)
 
@@ -76,6 +82,9 @@ class Trainer:
         checkpoint_every: int | None = None,
         hooks: Any = None,
         penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
+        adapter: Adapter | None = None,
+        select_metric: str | None = None,
+        task: str = "multiclass",
     ) -> None:
         self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
         self.checkpoint_every = checkpoint_every
@@ -85,6 +94,17 @@ class Trainer:
         self.accelerator = _accelerator(precision)
         self.model = model.to(self.accelerator.device)
         self.loss_fn = loss_fn
+        self.adapter, self.task = adapter, task
+        # "last", a validator ("val.target_im"), or None for early stopping's metric / val.loss
+        self.select_metric = select_metric
+        # the domain loss's own parameters (a discriminator) train and checkpoint with the model
+        self.saved: nn.Module = self.model
+        if adapter is not None and adapter.loss is not None:
+            adapter.loss.to(self.accelerator.device)
+            self.saved = nn.ModuleDict({"model": self.model, "adapt": adapter.loss})
+            extra = [p for p in adapter.loss.parameters() if p.requires_grad]
+            if extra:
+                groups = [*groups, {"params": extra, "name": "adapt"}]
         self.optimizer = build_optimizer(groups, cfg)
         self.scheduler: Any = None
         self.state = _State()
@@ -95,10 +115,11 @@ class Trainer:
         steps_per_epoch = math.ceil(n_batches / self.cfg.grad_accum)
         self.scheduler = build_scheduler(self.optimizer, self.cfg, steps_per_epoch)
         self.steps_per_epoch = steps_per_epoch
+        self.n_batches = n_batches
         self.trace_every = max(1, steps_per_epoch * self.cfg.epochs // LR_TRACE_POINTS)
         ckpt_dir = self.run_dir / "checkpoints"
         if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
-            ckpt = load_checkpoint(last, self.model, self.optimizer, self.scheduler)
+            ckpt = load_checkpoint(last, self.saved, self.optimizer, self.scheduler)
             strategy_state = ckpt.state.pop("strategy", {})
             self.state = _State(**ckpt.state)
             if self.hooks is not None:
@@ -112,7 +133,7 @@ class Trainer:
                 bar.epoch_done(self.state.epoch, self.state.history[-1])
                 self.state.epoch += 1
                 self.state.next_batch = 0
-                self.state.loss_sum, self.state.loss_count, self.state.penalty_sum = 0.0, 0, 0.0
+                self._reset_running_sums()
                 self._checkpoint(ckpt_dir)
         best_model = self.run_dir / "model" / "model.safetensors"
         return FitResult(
@@ -124,12 +145,22 @@ class Trainer:
             self.state.lr_trace,
         )
 
-    def _epoch(self, train: EncodedSet, val: EncodedSet | None, n_batches: int) -> None:
-        if self.hooks is not None:
-            self.hooks.on_epoch_start(self.state.epoch, self.optimizer)
+    def _reset_running_sums(self) -> None:
+        st = self.state
+        st.loss_sum, st.loss_count, st.penalty_sum = 0.0, 0, 0.0
+        st.domain_sum, st.pseudo_sum = 0.0, 0.0
+
+    def _train_mode(self) -> None:
         self.model.train()
         if self.hooks is not None:
             self.hooks.set_train_mode(self.model)
+
+    def _epoch(self, train: EncodedSet, val: EncodedSet | None, n_batches: int) -> None:
+        if self.hooks is not None:
+            self.hooks.on_epoch_start(self.state.epoch, self.optimizer)
+        if self.adapter is not None and self.state.next_batch == 0:
+            self._refresh_pseudo_labels()
+        self._train_mode()
         batches = Batches(
             train,
             self.cfg.batch_size,
@@ -144,12 +175,20 @@ class Trainer:
         for b, batch in enumerate(batches, start=self.state.next_batch):
             batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
             with self.accelerator.autocast():
-                logits = self.model(batch)
-                loss = self.loss_fn(*_align(logits, batch["labels"]))
+                if self.adapter is None:
+                    logits = self.model(batch)
+                    loss = self.loss_fn(*_align(logits, batch["labels"]))
+                    adapt_loss = None
+                else:
+                    loss, adapt_loss = self._adapted_losses(batch, self.state.epoch * n_batches + b)
             if not torch.isfinite(loss):
                 self._diverged(float(loss.detach()))
             extra = self.penalty(self.model) if self.penalty is not None else None
             total = loss if extra is None else loss + extra
+            if adapt_loss is not None:
+                if not torch.isfinite(adapt_loss):
+                    self._diverged(float(adapt_loss.detach()))
+                total = total + adapt_loss
             self.accelerator.backward(total / accum)
             self.state.loss_sum += float(loss.detach())
             self.state.loss_count += 1
@@ -163,14 +202,58 @@ class Trainer:
                     self._evaluate(val)
                     if self.state.stopped_early:
                         return
+                    self._train_mode()  # evaluation left the model in plain train mode
                 if self.checkpoint_every and self.state.global_step % self.checkpoint_every == 0:
                     self._checkpoint(self.run_dir / "checkpoints")
+
+    def _adapted_losses(
+        self, batch: dict[str, torch.Tensor], position: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The source task loss, and the adaptation loss of this source batch paired with the
+        ``position``-th target batch: weighted domain loss plus pseudo-label loss."""
+        adapter = self.adapter
+        assert adapter is not None
+        device = self.accelerator.device
+        f_s = self.model.features(batch)
+        logits_s = self.model.head(f_s)
+        loss = self.loss_fn(*_align(logits_s, batch["labels"]))
+        tb = adapter.target_batch(position, self.state.pseudo)
+        tb = {k: v.to(device) for k, v in tb.items()}
+        pseudo = tb.pop("pseudo", None)
+        f_t = self.model.features(tb)
+        logits_t = self.model.head(f_t)
+        adapt_loss = torch.zeros((), device=device)
+        if adapter.loss is not None:
+            progress = self.state.global_step / max(1, self.steps_per_epoch * self.cfg.epochs)
+            domain = adapter.loss(f_s, f_t, logits_s, logits_t, progress=progress)
+            adapt_loss = adapt_loss + adapter.weight(progress) * domain
+            self.state.domain_sum += float(domain.detach())
+        if pseudo is not None and bool((known := pseudo >= 0).any()):
+            out, target = _align(logits_t[known], pseudo[known])
+            pl = self.loss_fn(out, target)
+            adapt_loss = adapt_loss + adapter.cfg.self_training.weight * pl
+            self.state.pseudo_sum += float(pl.detach())
+        return loss, adapt_loss
+
+    def _target_probs(self, pool: EncodedSet) -> Any:
+        return model_outputs(
+            self.model, pool, self.task, self.cfg.batch_size, self.accelerator.device
+        )
+
+    def _refresh_pseudo_labels(self) -> None:
+        adapter = self.adapter
+        assert adapter is not None
+        st = adapter.cfg.self_training
+        if not st.enabled or self.state.epoch < st.start_epoch:
+            return
+        probs = self._target_probs(adapter.pool)
+        self.state.pseudo = adapter.refresh_pseudo_labels(self.state.epoch, probs)
 
     def _step(self) -> None:
         if self.state.global_step % self.trace_every == 0:
             self._trace_lr()
         if self.cfg.clip_grad_norm is not None:
-            self.accelerator.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad_norm)
+            self.accelerator.clip_grad_norm_(self.saved.parameters(), self.cfg.clip_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
@@ -207,12 +290,21 @@ class Trainer:
             row["train.loss"] = self.state.loss_sum / self.state.loss_count
             if self.penalty is not None:
                 row["train.penalty"] = self.state.penalty_sum / self.state.loss_count
+            if self.adapter is not None and self.adapter.loss is not None:
+                row["train.domain_loss"] = self.state.domain_sum / self.state.loss_count
+            if self.adapter is not None and self.adapter.cfg.self_training.enabled:
+                row["train.pseudo_loss"] = self.state.pseudo_sum / self.state.loss_count
+                row["adapt.pseudo_labels"] = float(pseudo_label_count(self.state.pseudo))
         if val is not None and len(val) > 0:
             row.update(
                 evaluate_loss_accuracy(
                     self.model, self.loss_fn, val, self.cfg.batch_size, self.accelerator.device
                 )
             )
+        if self.select_metric in ("val.target_im", "val.target_snd"):
+            assert self.adapter is not None
+            scores = validator_scores(self._target_probs(self.adapter.validator_pool()))
+            row.update({f"val.target_{k}": v for k, v in scores.items()})
         self.state.history.append(row)
         self._track_best(row)
 
@@ -223,10 +315,14 @@ class Trainer:
 
     def _track_best(self, row: dict[str, float]) -> None:
         es = self.cfg.early_stopping
-        metric = es.metric if es else "val.loss"
+        if self.select_metric == "last":
+            self.state.best = dict(row)
+            self._save_best()
+            return
+        metric = es.metric if es else self.select_metric or "val.loss"
         if metric not in row:
             return
-        mode = es.mode if es else "auto"
+        mode = es.mode if es else "max" if metric.startswith("val.target_") else "auto"
         if mode == "auto":
             mode = "min" if metric.endswith("loss") else "max"
         sign = 1.0 if mode == "max" else -1.0
@@ -247,7 +343,7 @@ class Trainer:
         state = dict(self.state.__dict__)
         state["strategy"] = self.hooks.state_dict() if self.hooks is not None else {}
         step = self.state.global_step
-        save_checkpoint(folder, step, self.model, self.optimizer, self.scheduler, state)
+        save_checkpoint(folder, step, self.saved, self.optimizer, self.scheduler, state)
 
 
 def _accelerator(precision: str) -> Accelerator:
