@@ -105,7 +105,8 @@ def learning_curves(history: Sequence[Mapping[str, Any]]) -> str | None:
     if not history:
         return None
     x, xlabel = _x_axis(history)
-    losses = [k for k in ("train.loss", "val.loss", "train.penalty") if k in history[0]]
+    extra_losses = ("train.penalty", "train.domain_loss", "train.pseudo_loss")
+    losses = [k for k in ("train.loss", "val.loss", *extra_losses) if k in history[0]]
     scores = sorted({k for r in history for k in r if k.startswith("val.") and k != "val.loss"})
     if not losses and not scores:
         return None
@@ -114,7 +115,7 @@ def learning_curves(history: Sequence[Mapping[str, Any]]) -> str | None:
     fig, axes = _figure(3.4 * len(panels), 2.8, len(panels))
     for ax, (keys, ylabel, title) in zip(np.atleast_1d(axes), panels, strict=True):
         for key in keys:
-            style = "--" if key == "train.penalty" else "-"
+            style = "--" if key in extra_losses else "-"
             ax.plot(x, _series(history, key), style, marker="o", markersize=3, label=key)
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
         ax.legend(fontsize=7)

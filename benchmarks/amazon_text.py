@@ -1,0 +1,266 @@
+"""Unsupervised domain adaptation on the Amazon reviews' raw text with all-MiniLM-L6-v2.
+
+12 tasks source -> target over books, dvd, electronics, kitchen. Protocol: all 2,000 labelled
+source reviews train (10% kept for validation); the target's 2,000 reviews are the unlabelled
+pool and the test set (transductive, as in the DANN/JDA benchmarks). Methods:
+
+- ``probe``, ``full``: source-only (frozen MiniLM + linear head; full fine-tuning). One model per
+  source domain serves its three targets (``domainfit.predict`` on each target).
+- ``dann``, ``coral``, ``mmd``, ``self_training``: full fine-tuning plus the adaptation loss,
+  one run per task.
+
+Settings are the usual recipe, fixed before looking at any target label. Per task the script
+also reports the model a label-free validator (information maximisation on the target pool)
+would choose among all methods, next to the one an oracle with target labels would choose.
+
+Run:   .venv/bin/python benchmarks/amazon_text.py [--quick] [--methods full,dann] [--sources ..]
+Quick: source kitchen, targets books and electronics, 400 reviews per domain, length 64, 1 epoch.
+Results: benchmarks/results/amazon_text[_quick].json (format: ../shared/docs/BENCHMARKS.md),
+written after every run; rows already there are skipped, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from domainfit.io_utils import write_json_atomic
+
+DOMAINS = ("books", "dvd", "electronics", "kitchen")
+WORK = Path("runs/bench/amazon_text")
+RESULTS = Path(__file__).parent / "results"
+SOURCE_ONLY = ("probe", "full")
+ADAPT: dict[str, dict[str, Any]] = {
+    "dann": {"method": "dann", "weight": 1.0},
+    "coral": {"method": "coral", "weight": 1.0},
+    "mmd": {"method": "mmd", "weight": 1.0},
+    "self_training": {"self_training": {"enabled": True, "threshold": 0.9, "start_epoch": 1}},
+}
+METHODS = (*SOURCE_ONLY, *ADAPT)
+
+
+def base_config(source: str, seed: int, quick: bool) -> dict[str, Any]:
+    return {
+        "name": "amazon-text",
+        "seed": seed,
+        "data": {"source": f"amazon-reviews:{source}", **({"limit": 400} if quick else {})},
+        "split": {"method": "stratified", "train": 0.9, "val": 0.1, "test": 0.0},
+        "model": {"backbone": "minilm", "max_length": 64 if quick else 128},
+        "strategy": {"name": "full"},
+        "train": {
+            "epochs": 1 if quick else 3,
+            "batch_size": 16,
+            "lr": 5e-5,
+            "schedule": "linear",
+            "warmup_ratio": 0.1,
+        },
+        "track": {"enabled": False},
+    }
+
+
+def probe_config(cfg: dict[str, Any]) -> dict[str, Any]:
+    out = json.loads(json.dumps(cfg))
+    out["strategy"] = {"name": "linear_probe", "cache_dir": str(WORK / "cache")}
+    out["train"] = {"epochs": 40, "batch_size": 32, "lr": 1e-2, "schedule": "constant"}
+    return out
+
+
+def source_only(source: str, targets: list[str], method: str, seed: int, quick: bool) -> dict:
+    """Train once on ``source``; accuracy and IM score on each target."""
+    import pandas as pd
+
+    import domainfit
+    from domainfit.adapt.validators import information_maximization, snd
+
+    cfg = base_config(source, seed, quick)
+    cfg = probe_config(cfg) if method == "probe" else cfg
+    run_dir = WORK / "runs" / f"{method}-{source}-s{seed}{'-quick' if quick else ''}"
+    start = time.perf_counter()
+    if not (run_dir / "metrics.json").is_file():
+        shutil.rmtree(run_dir, ignore_errors=True)
+        domainfit.fit(cfg, out=run_dir)
+    train_seconds = time.perf_counter() - start
+    out: dict[str, dict[str, float]] = {}
+    for target in targets:
+        spec = target_csv(target, quick)
+        preds = domainfit.predict(run_dir, str(spec), out=run_dir / f"pred-{target}.csv")
+        probs = preds[[c for c in preds.columns if c.startswith("p:")]].to_numpy()
+        truth = pd.read_csv(spec)["label"].astype(str).to_numpy()
+        acc = float((preds["prediction"].astype(str).to_numpy() == truth).mean())
+        out[target] = {
+            "accuracy": acc,
+            "im": information_maximization(probs),
+            "snd": snd(probs),
+            "seconds": train_seconds,
+        }
+    return out
+
+
+def target_csv(target: str, quick: bool) -> Path:
+    """The target's reviews as a CSV with string labels (the same for every method)."""
+    path = WORK / "data" / f"{target}{'-quick' if quick else ''}.csv"
+    if path.is_file():
+        return path
+    import pandas as pd
+
+    import domainfit
+
+    ds = domainfit.load_data(f"amazon-reviews:{target}")
+    frame = pd.DataFrame({"text": list(ds.inputs), "label": [str(v) for v in ds.labels]})
+    if quick:
+        frame = frame.sample(400, random_state=0).reset_index(drop=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def adapted(source: str, target: str, method: str, seed: int, quick: bool) -> dict[str, float]:
+    import domainfit
+
+    cfg = base_config(source, seed, quick)
+    cfg["data"]["target"] = {"spec": str(target_csv(target, quick)), "text": "text"}
+    cfg["adapt"] = {"protocol": "transductive", **ADAPT[method]}
+    if quick:
+        cfg["adapt"]["self_training"] = {**cfg["adapt"].get("self_training", {}), "start_epoch": 0}
+    run_dir = WORK / "runs" / f"{method}-{source}-{target}-s{seed}{'-quick' if quick else ''}"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    start = time.perf_counter()
+    run = domainfit.fit(cfg, out=run_dir)
+    m = run.metrics
+    return {
+        "accuracy": m["target.test.accuracy"],
+        "im": m["target.pool.im"],
+        "snd": m["target.pool.snd"],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sources", default=",".join(DOMAINS))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    import torch
+
+    from domainfit.progress import silenced
+
+    torch.set_num_threads(args.threads)
+    sources = ["kitchen"] if args.quick else args.sources.split(",")
+    methods = args.methods.split(",")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        print(f"unknown methods {unknown}; known: {', '.join(METHODS)}", file=sys.stderr)
+        return 2
+    seeds = [int(s) for s in args.seeds.split(",")]
+    out = RESULTS / f"amazon_text{'_quick' if args.quick else ''}.json"
+    doc = _load(out, args.quick)
+    done = {(r["task"], r["method"], r["seed"]) for r in doc["rows"]}
+    WORK.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        for source in sources:
+            targets = [t for t in DOMAINS if t != source]
+            targets = ["books", "electronics"] if args.quick else targets
+            for method in methods:
+                todo = [t for t in targets if (_task(source, t), method, seed) not in done]
+                if not todo:
+                    continue
+                with silenced():
+                    if method in SOURCE_ONLY:
+                        results = source_only(source, todo, method, seed, args.quick)
+                    else:
+                        results = {t: adapted(source, t, method, seed, args.quick) for t in todo}
+                for target, res in results.items():
+                    _record(out, doc, _task(source, target), method, seed, res)
+                    print(
+                        f"{_task(source, target)} {method} seed {seed}: "
+                        f"{100 * res['accuracy']:.2f}% (IM {res['im']:.3f}) "
+                        f"in {res['seconds']:.0f} s",
+                        flush=True,
+                    )
+    print(summary(doc["rows"]))
+    return 0
+
+
+def _task(source: str, target: str) -> str:
+    return f"amazon-reviews:{source}->{target}"
+
+
+def _record(
+    out: Path, doc: dict[str, Any], task: str, method: str, seed: int, res: dict[str, float]
+) -> None:
+    for metric in ("accuracy", "im", "snd"):
+        value = 100 * res[metric] if metric == "accuracy" else res[metric]
+        doc["rows"].append(
+            {
+                "task": task,
+                "method": method,
+                "seed": seed,
+                "metric": metric,
+                "value": round(value, 4),
+                "seconds": round(res["seconds"], 1),
+            }
+        )
+    doc["date"] = dt.date.today().isoformat()
+    write_json_atomic(out, doc)
+
+
+def _load(out: Path, quick: bool) -> dict[str, Any]:
+    if out.is_file():
+        return json.loads(out.read_text())
+    import torch
+
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "2-core CPU"
+    return {
+        "benchmark": "amazon_text" + ("_quick" if quick else ""),
+        "command": "python benchmarks/amazon_text.py" + (" --quick" if quick else ""),
+        "date": dt.date.today().isoformat(),
+        "machine": device,
+        "setup": {
+            "backbone": "all-MiniLM-L6-v2",
+            "protocol": "transductive: target reviews are the unlabelled pool and the test set",
+            "adapt": ADAPT,
+        },
+        "rows": [],
+    }
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    """Per task: accuracy of each method, the IM-chosen method's accuracy and the oracle's."""
+    acc: dict[str, dict[str, list[float]]] = {}
+    im: dict[str, dict[str, list[float]]] = {}
+    for r in rows:
+        table = acc if r["metric"] == "accuracy" else im if r["metric"] == "im" else None
+        if table is not None:
+            table.setdefault(r["task"], {}).setdefault(r["method"], []).append(r["value"])
+    methods = [m for m in METHODS if any(m in v for v in acc.values())]
+    head = "| task | " + " | ".join(methods) + " | IM-chosen | oracle |"
+    lines = [head, "|---" * (len(methods) + 3) + "|"]
+    cols: dict[str, list[float]] = {m: [] for m in [*methods, "IM-chosen", "oracle"]}
+    for task in sorted(acc):
+        means = {m: float(np.mean(v)) for m, v in acc[task].items()}
+        scores = {m: float(np.mean(v)) for m, v in im.get(task, {}).items() if m in means}
+        chosen = means[max(scores, key=lambda m: scores[m])] if scores else float("nan")
+        row = [means.get(m, float("nan")) for m in methods] + [chosen, max(means.values())]
+        for name, value in zip(cols, row, strict=True):
+            cols[name].append(value)
+        short = task.split(":")[1]
+        lines.append(f"| {short} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
+    avg = [float(np.nanmean(v)) if v else float("nan") for v in cols.values()]
+    lines.append("| **average** | " + " | ".join(f"{v:.2f}" for v in avg) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
