@@ -90,6 +90,36 @@ def fit(
     return run_fit(cfg, base_dir, run_dir, resume=False)
 
 
+def align(
+    config: ConfigLike,
+    *,
+    method: str,
+    out: str | Path,
+    classifier: str = "1nn",
+    c: float = 1.0,
+    preprocess: str = "each",
+    params: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
+) -> Any:
+    """A classic feature-level adaptation (none, coral, sa, tca, jda) and a classifier (1nn,
+    logreg, svm) from the config's source to its target; see ``domainfit.adapt.classic_run``."""
+    from domainfit.adapt.classic_run import align as run_align
+
+    if preprocess not in ("each", "office", "none"):
+        raise ConfigError(f"unknown preprocess '{preprocess}'", "choose each, office or none")
+    cfg, base_dir = _config(config, None, overrides)
+    return run_align(
+        cfg,
+        base_dir,
+        Path(out),
+        method=method,
+        classifier=classifier,
+        c=c,
+        preprocess=preprocess,  # type: ignore[arg-type]
+        params=params,
+    )
+
+
 def evaluate(run_dir: str | Path, data: str | None = None) -> dict[str, dict[str, Any]]:
     """Metrics with 95% bootstrap intervals (and class tables) per split: the run's own val/test
     splits as fit evaluated them, or, with ``data``, the run's model on that labelled data

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from domainfit import api
 from domainfit.console import render_audit, render_evaluation
-from domainfit.errors import DomainfitError
+from domainfit.errors import ConfigError, DomainfitError
 from domainfit.io_utils import write_json_atomic
 from domainfit.progress import silenced
 
@@ -137,6 +137,57 @@ def _print_run(run_dir: Path, seconds: float, metrics: dict[str, float]) -> None
     console.print(f"run folder {run_dir}")
     if (run_dir / "report.html").is_file():
         console.print(f"report     {run_dir / 'report.html'}")
+
+
+@app.command()
+def align(
+    config: Annotated[Path, typer.Argument(help="A config with data.source and data.target.")],
+    method: Annotated[str, typer.Option(help="none, coral, sa, tca or jda.")] = "jda",
+    classifier: Annotated[str, typer.Option(help="1nn, logreg or svm.")] = "1nn",
+    c: Annotated[float, typer.Option(help="Inverse regularisation of logreg/svm.")] = 1.0,
+    preprocess: Annotated[
+        str, typer.Option(help="each (z-score per domain), office (JDA protocol) or none.")
+    ] = "each",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="A method parameter, e.g. --param dim=100 (repeatable)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    set_: SetOpt = None,
+    json_path: JsonOpt = None,
+) -> None:
+    """Classic feature-level adaptation then a classifier, for feature data (no training loop).
+
+    Example: domainfit align examples/office_amazon_to_webcam.yaml --method jda --param dim=100
+    """
+    import yaml
+
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param {item!r} is not name=value", "e.g. --param dim=100")
+        params[key] = yaml.safe_load(value)
+    out = out or Path("runs") / f"align-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = api.align(
+        config,
+        method=method,
+        out=out,
+        classifier=classifier,
+        c=c,
+        preprocess=preprocess,
+        params=params,
+        overrides=list(set_ or []),
+    )
+    if json_path is not None:
+        write_json_atomic(json_path, result.summary)
+    s = result.summary
+    line = f"{s['method']} + {s['classifier']}: {s['source']} -> {s['target']}"
+    if "accuracy" in s:
+        low, high = s["accuracy_ci"] or (float("nan"), float("nan"))
+        line += f", target accuracy {100 * s['accuracy']:.2f}% [{100 * low:.1f}-{100 * high:.1f}]"
+    Console().print(line)
+    Console().print(f"folder {result.dir}")
 
 
 @app.command()
