@@ -542,7 +542,9 @@ def summary(rows: list[dict[str, Any]]) -> str:
         cells.setdefault((r["task"], r["method"], r["metric"]), []).append(r["value"])
     methods = [m for m in METHODS if any(k[1] == m for k in cells)]
     tasks = [t for t in TASKS if any(k[0] == t for k in cells)]
-    head = "| task | DANN (paper) | " + " | ".join(f"{m} (oracle)" for m in methods) + " |"
+    has_oracle = {m: any(k[1] == m and k[2] == "accuracy_oracle" for k in cells) for m in methods}
+    names = [f"{m} (oracle)" if has_oracle[m] else m for m in methods]
+    head = "| task | DANN (paper) | " + " | ".join(names) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(methods)]
     cols: dict[str, list[float]] = {}
     for task in tasks:
