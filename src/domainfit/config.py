@@ -34,6 +34,12 @@ class DataSpec(StrictModel):
     delimiter: str | None = Field(None, description="CSV delimiter (default: by extension)")
     encoding: str = "utf-8"
     hf_split: str | None = Field(None, description="split of a saved DatasetDict")
+    zero_based: bool | None = Field(
+        None,
+        description="svmlight: feature indices start at 0 (true) or 1 (false); default: "
+        "guessed per file, which can misalign a train and a test file",
+    )
+    n_features: int | None = Field(None, ge=1, description="svmlight: number of feature columns")
 
     @field_validator("spec")
     @classmethod

@@ -121,6 +121,16 @@ def test_svmlight_explicit_indexing_aligns_files(tmp_path: Path) -> None:
     assert shapes == {5}
 
 
+def test_svmlight_spec_fixes_indexing_for_every_file(tmp_path: Path) -> None:
+    (tmp_path / "train.svmlight").write_text("1 0:1 2:1\n")
+    (tmp_path / "test.svmlight").write_text("1 2:1\n")
+    guessed = _load(tmp_path / "test.svmlight")
+    assert guessed.inputs[0, 1] == 1.0  # "auto" took the file as one-based: shifted
+    for name in ("train", "test"):
+        ds = _load(tmp_path / f"{name}.svmlight", zero_based=True, n_features=5)
+        assert ds.inputs.shape == (1, 5) and ds.inputs[0, 2] == 1.0
+
+
 @pytest.mark.parametrize(
     ("bad", "problem"),
     [

@@ -3,8 +3,8 @@
 Read with ``sklearn.datasets.load_svmlight_file``, which decompresses ``.gz`` and ``.bz2`` files by
 their name. Features come out as a sparse CSR matrix. Indices follow scikit-learn's "auto" rule:
 a file without index 0 is taken as one-based and shifted down by one. That rule is decided per
-file, so callers that read several files of one data set (train and test) pass ``zero_based``
-and ``n_features`` explicitly to ``read_svmlight`` to keep their columns aligned.
+file, so several files of one data set (train and test) should say ``zero_based`` and
+``n_features`` (``data.source.zero_based``, ``data.source.n_features``) to keep columns aligned.
 
 Labels that are whole numbers become int64 class codes. ``data.source.group: qid`` turns the
 ``qid:`` field into groups. A malformed line is reported with its line number.
@@ -37,7 +37,10 @@ _COMPRESSED = (".gz", ".bz2")
 @SOURCES.register("svmlight")
 def load(spec: DataSpec, path: Path) -> DomainDataset:
     _check_spec(spec, path)
-    x, labels, qid = read_svmlight(path, query_id=spec.group == "qid")
+    zero_based = "auto" if spec.zero_based is None else spec.zero_based
+    x, labels, qid = read_svmlight(
+        path, n_features=spec.n_features, zero_based=zero_based, query_id=spec.group == "qid"
+    )
     return arrays_to_dataset(
         x, class_codes(labels), domain=spec.domain or file_stem(path), origin=str(path), groups=qid
     )
