@@ -50,10 +50,13 @@ class Adapter:
         ramp = dann_coefficient(progress) if self.cfg.schedule == "dann" else 1.0
         return self.cfg.weight * ramp
 
-    def refresh_pseudo_labels(self, epoch: int, probs: np.ndarray) -> list[int] | None:
+    def pseudo_labels_due(self, epoch: int) -> bool:
+        """Self-training relabels the pool at the start of this epoch."""
         st = self.cfg.self_training
-        if not st.enabled or epoch < st.start_epoch:
-            return None
+        return st.enabled and epoch >= st.start_epoch
+
+    def refresh_pseudo_labels(self, epoch: int, probs: np.ndarray) -> list[int]:
+        st = self.cfg.self_training
         fraction = fraction_at(epoch, self.epochs, st)
         return select_pseudo_labels(probs, st.threshold, fraction, st.class_balanced).tolist()
 

@@ -115,7 +115,6 @@ class Trainer:
         steps_per_epoch = math.ceil(n_batches / self.cfg.grad_accum)
         self.scheduler = build_scheduler(self.optimizer, self.cfg, steps_per_epoch)
         self.steps_per_epoch = steps_per_epoch
-        self.n_batches = n_batches
         self.trace_every = max(1, steps_per_epoch * self.cfg.epochs // LR_TRACE_POINTS)
         ckpt_dir = self.run_dir / "checkpoints"
         if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
@@ -243,8 +242,7 @@ class Trainer:
     def _refresh_pseudo_labels(self) -> None:
         adapter = self.adapter
         assert adapter is not None
-        st = adapter.cfg.self_training
-        if not st.enabled or self.state.epoch < st.start_epoch:
+        if not adapter.pseudo_labels_due(self.state.epoch):
             return
         probs = self._target_probs(adapter.pool)
         self.state.pseudo = adapter.refresh_pseudo_labels(self.state.epoch, probs)
