@@ -4,11 +4,13 @@ from domainfit.api import audit, evaluate, fit, inspect, lr_find, predict, prepa
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain as load_data
 from domainfit.data.sources.memory import from_numpy, from_pandas
+from domainfit.embed import embed
 
 __version__ = "0.1.0"
 __all__ = [
     "DomainDataset",
     "audit",
+    "embed",
     "evaluate",
     "fit",
     "from_numpy",

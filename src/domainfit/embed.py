@@ -1,0 +1,70 @@
+"""Features of a pretrained backbone for any data set, without training anything.
+
+The building block for looking at data through a model before fine-tuning it: transferability
+scores (``rank``), domain-gap checks, and classic adaptation on frozen features. Results are
+cached on disk by the same keys ``linear_probe`` uses, so a repeated call costs a file read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from domainfit.config import ModelConfig
+from domainfit.data.dataset import DomainDataset
+from domainfit.data.load import load_domain
+from domainfit.data.loaders import EncodedSet
+from domainfit.errors import ConfigError
+
+
+def embed(
+    data: DomainDataset | str,
+    backbone: str = "minilm",
+    *,
+    max_length: int = 256,
+    pooling: str = "mean",
+    image_size: int = 32,
+    batch_size: int = 64,
+    cache_dir: str | Path | None = None,
+) -> np.ndarray:
+    """(N, D) float32 pooled features of ``backbone`` for ``data`` (a path, a named set such
+    as ``amazon-reviews:kitchen``, or a DomainDataset), in the data's row order.
+
+    ``cache_dir``: where computed features are kept (keyed by the model's weights, the encoded
+    inputs and the settings); None computes without caching.
+    """
+    from domainfit.models.backbone import load_backbone
+    from domainfit.models.feature_cache import cached_feature_sets, compute_features
+    from domainfit.models.inputs import input_encoder
+    from domainfit.models.specs import parse_spec
+
+    ds = data if isinstance(data, DomainDataset) else load_domain(data)
+    cfg = ModelConfig.model_validate(
+        {
+            "backbone": backbone,
+            "max_length": max_length,
+            "pooling": pooling,
+            "image_size": image_size,
+        }
+    )
+    if parse_spec(backbone).kind == "mlp":
+        raise ConfigError(
+            f"backbone {backbone!r} is built from the data and has no pretrained features",
+            "name a pretrained backbone (minilm, hf:PATH, timm:NAME, torchvision:NAME, file:PATH)",
+        )
+    bb = load_backbone(cfg)
+    encode, pad_id = input_encoder(bb, cfg)
+    encoded = EncodedSet(encode(ds), None, pad_id)
+    if cache_dir is None:
+        return compute_features(bb.encoder, encoded, batch_size).numpy()
+    sets = cached_feature_sets(
+        bb.encoder,
+        str(bb.spec),
+        cfg,
+        {"all": encoded},
+        {"all": ds.ids},
+        Path(cache_dir),
+        batch_size,
+    )
+    return np.asarray(sets["all"].inputs["x"], dtype=np.float32)
