@@ -20,6 +20,7 @@ from domainfit.data.load import load_domain
 from domainfit.data.pipeline import clean_and_split, load_domains
 from domainfit.data.prepare import PreparedRun, prepare_run
 from domainfit.data.sources.memory import from_numpy, from_pandas
+from domainfit.diagnose.diagnose import Diagnosis
 from domainfit.errors import ConfigError
 from domainfit.fit import FitRun, Session, run_fit
 from domainfit.io_utils import write_json_atomic
@@ -279,6 +280,34 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     return build_model(cfg, prepared).strategy.plan()  # the very model and strategy fit builds
+
+
+def diagnose(
+    config: ConfigLike | None = None,
+    *,
+    run: str | Path | None = None,
+    overrides: list[str] | None = None,
+    seed: int = 0,
+) -> Diagnosis:
+    """Every check that applies, findings ranked (worst first). With ``run``, the training
+    checks read that run folder; without ``config``, the run's own config.yaml is used. The
+    run folder also gets the result as ``diagnosis.json`` (its report shows it)."""
+    from domainfit.diagnose.diagnose import run_diagnosis
+
+    run_dir = Path(run) if run is not None else None
+    if run_dir is not None and not (run_dir / "config.yaml").is_file():
+        raise ConfigError(
+            f"{run_dir} is not a run folder (no config.yaml)", "pass a folder that fit wrote"
+        )
+    if config is None:
+        if run_dir is None:
+            raise ConfigError("nothing to diagnose", "pass a config, a run folder, or both")
+        config = run_dir / "config.yaml"
+    cfg, base_dir = _config(config, None, overrides)
+    result = run_diagnosis(cfg, base_dir, run_dir=run_dir, seed=seed)
+    if run_dir is not None:
+        result.write(run_dir / "diagnosis.json")
+    return result
 
 
 def default_run_dir(name: str) -> Path:

@@ -191,6 +191,33 @@ def align(
 
 
 @app.command()
+def diagnose(
+    config: Annotated[
+        str | None, typer.Argument(help="Run config (YAML); default: the run's own config.")
+    ] = None,
+    run: Annotated[
+        Path | None, typer.Option("--run", help="A run folder: adds the training checks.")
+    ] = None,
+    json_path: JsonOpt = None,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Why does transfer work poorly? Data, domain and training checks, ranked, each with the
+    evidence and the config change to try.
+
+    Example: domainfit diagnose examples/adapt_office_dann.yaml --run runs/office-dann
+    """
+    from domainfit.console import render_diagnosis
+
+    with silenced(quiet):
+        result = api.diagnose(config, run=run, overrides=list(set_ or []))
+    if json_path is not None:
+        result.write(json_path)
+    if not quiet:
+        render_diagnosis(result, Console(highlight=False))
+
+
+@app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     data: Annotated[

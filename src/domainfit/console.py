@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domainfit.data.audit import AuditReport
+from domainfit.diagnose.diagnose import Diagnosis
 
 # Checks whose non-zero count is a problem worth colour; the rest are informational.
 _SEVERE = ("leakage", "conflicting_labels", "corrupt_files", "labels_only_in_target")
@@ -102,3 +103,23 @@ def render_evaluation(
             cells.append(cell + (f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""))
         table.add_row(split, str(ev["n"]), *cells)
     console.print(table)
+
+
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
+
+
+def render_diagnosis(result: Diagnosis, console: Console) -> None:
+    """One row per finding, worst first; then what did not run and why."""
+    if not result.findings:
+        console.print(f"no findings ({len(result.ran)} checks ran: {', '.join(result.ran)})")
+    else:
+        table = Table(title="Findings (worst first)", title_justify="left", show_lines=True)
+        for col in ("#", "severity", "code", "finding", "fix"):
+            table.add_column(col, overflow="fold")
+        for i, f in enumerate(result.findings, 1):
+            style = SEVERITY_STYLE[f.severity]
+            table.add_row(str(i), f"[{style}]{f.severity}[/]", f.code, f.title, f.fix)
+        console.print(table)
+        console.print("evidence: --json PATH writes every finding's numbers and examples")
+    for check, why in result.skipped.items():
+        console.print(f"[dim]not run: {check}: {why}[/]")

@@ -43,7 +43,7 @@ from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
-from domainfit.train.trainer import FitResult, Trainer, save_weights
+from domainfit.train.trainer import FitResult, Trainer, save_weights, write_step_losses
 
 
 @dataclass
@@ -355,6 +355,7 @@ def _write_outputs(
     write_text_atomic(run_dir / "metrics.jsonl", jsonl)
     lrs = "".join(json.dumps(row) + "\n" for row in result.lr_trace)
     write_text_atomic(run_dir / "lr.jsonl", lrs)
+    write_step_losses(run_dir, result.step_losses, result.steps_per_epoch)
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "data.json", data_summary(s.prepared))
     trained_params = sum(r["params"] for r in s.strategy.plan() if r["trains"])

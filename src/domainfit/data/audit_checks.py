@@ -113,7 +113,7 @@ def missing_items(ds: DomainDataset, cfg: AuditConfig) -> list[AuditItem]:
             int(sum(per_column.values())),
             f"cells; {int(rows_with.sum())} rows affected" + (f"; {detail}" if detail else ""),
             [ds.ids[i] for i in np.flatnonzero(rows_with)[: cfg.max_examples]],
-            {"per_column": per_column},
+            {"per_column": per_column, "rows": int(rows_with.sum())},
         )
     )
     return items

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from domainfit.config import RunConfig
+from domainfit.config import RunConfig, SplitConfig
 from domainfit.data.clean import CleanAction, clean_domain
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain
@@ -69,7 +69,7 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
         if role == "target" and cfg.adapt.protocol == "transductive":
             prepared.folds[role] = [transductive_fold(len(cleaned))]
         else:
-            prepared.folds[role] = make_splits(cleaned, cfg.split, task)
+            prepared.folds[role] = make_splits(cleaned, _split_for(cleaned, cfg, role), task)
     if "target" in prepared.clean:
         target = prepared.clean["target"]
         first = prepared.folds["target"][0]
@@ -78,6 +78,15 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
             # the labelled few are training data, not test data
             first["test"] = np.setdiff1d(first["test"], prepared.labelled_target)
     return prepared
+
+
+def _split_for(ds: DomainDataset, cfg: RunConfig, role: str) -> SplitConfig:
+    """An unlabelled target cannot be stratified by label: it is split at random instead
+    (the source's split stays as configured; there a missing label is the user's to fix)."""
+    unlabelled = ds.labels is None or bool(ds.missing_labels().all())
+    if role == "target" and unlabelled and cfg.split.method in ("auto", "stratified"):
+        return cfg.split.model_copy(update={"method": "random"})
+    return cfg.split
 
 
 def _limit(ds: DomainDataset, n: int, seed: int) -> DomainDataset:

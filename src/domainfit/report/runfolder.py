@@ -113,6 +113,11 @@ class RunFolder:
         return _jsonl(self.path / "metrics.jsonl")
 
     @cached_property
+    def step_losses(self) -> list[float | None]:
+        """The training loss of each optimizer step (None where it was not finite)."""
+        return [r.get("loss") for r in _jsonl(self.path / "losses.jsonl") if "step" in r]
+
+    @cached_property
     def lr_history(self) -> list[dict[str, Any]]:
         return [r for r in _jsonl(self.path / "lr.jsonl") if isinstance(r.get("lr"), dict)]
 

@@ -3,6 +3,7 @@ validation, early stopping, a NaN guard, and checkpoints a resumed run continues
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class FitResult:
     global_step: int
     best_model: Path | None = None
     lr_trace: list[dict[str, Any]] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    steps_per_epoch: int = 1
 
 
 @dataclass
@@ -62,6 +65,9 @@ class _State:
     pseudo: list[int] | None = None
     # each layer group's learning rate at sampled optimizer steps, for the report
     lr_trace: list[dict[str, Any]] = field(default_factory=list)
+    # the task loss of every optimizer step (mean over its micro-batches): spikes and stalls
+    # that epoch means hide are what ``diagnose`` reads
+    step_losses: list[float] = field(default_factory=list)
 
 
 LR_TRACE_POINTS = 200  # about this many samples of the learning rates per run
@@ -109,6 +115,7 @@ class Trainer:
         self.scheduler: Any = None
         self.state = _State()
         self.bar = TrainingProgress(cfg.epochs, 0)
+        self._micro_losses: list[float] = []
 
     def fit(self, train: EncodedSet, val: EncodedSet | None, *, resume: bool = False) -> FitResult:
         n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
@@ -142,6 +149,8 @@ class Trainer:
             self.state.global_step,
             best_model if best_model.is_file() else None,
             self.state.lr_trace,
+            self.state.step_losses,
+            steps_per_epoch,
         )
 
     def _reset_running_sums(self) -> None:
@@ -190,6 +199,7 @@ class Trainer:
                 total = total + adapt_loss
             self.accelerator.backward(total / accum)
             self.state.loss_sum += float(loss.detach())
+            self._micro_losses.append(float(loss.detach()))
             self.state.loss_count += 1
             if extra is not None:
                 self.state.penalty_sum += float(extra.detach())
@@ -254,6 +264,8 @@ class Trainer:
             self.accelerator.clip_grad_norm_(self.saved.parameters(), self.cfg.clip_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
+        self.state.step_losses.append(sum(self._micro_losses) / max(1, len(self._micro_losses)))
+        self._micro_losses = []
         self.optimizer.zero_grad(set_to_none=True)
         self.state.global_step += 1
 
@@ -271,6 +283,8 @@ class Trainer:
 
     def _diverged(self, value: float) -> None:
         lr = self.optimizer.param_groups[0]["lr"]
+        # what led here stays readable for ``diagnose`` (lr_too_high), non-finite as null
+        write_step_losses(self.run_dir, [*self.state.step_losses, value], self.steps_per_epoch)
         raise TrainingDivergedError(
             f"loss became {value} at epoch {self.state.epoch}, optimizer step "
             f"{self.state.global_step} (learning rate {lr:.3g}); the last good checkpoint is "
@@ -397,3 +411,19 @@ def save_weights(model: nn.Module, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     save_file(cpu_state(model), str(tmp))
     tmp.replace(path)
+
+
+def write_step_losses(run_dir: Path, losses: list[float], steps_per_epoch: int) -> None:
+    """``losses.jsonl``: one row per optimizer step; a non-finite loss is written as null."""
+    from domainfit.io_utils import write_text_atomic
+
+    rows = [
+        {
+            "step": i,
+            "epoch": round(i / max(1, steps_per_epoch), 4),
+            "loss": v if math.isfinite(v) else None,
+        }
+        for i, v in enumerate(losses)
+    ]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run_dir / "losses.jsonl", "".join(json.dumps(r) + "\n" for r in rows))

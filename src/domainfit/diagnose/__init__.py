@@ -1,0 +1,1 @@
+"""Why transfer works poorly: checks that emit ranked findings."""

@@ -1,0 +1,198 @@
+"""Data findings read off the audit: duplicates, leakage, missing values, imbalance, size.
+
+The audit counts exactly; these checks decide how much a count matters. Thresholds are shares
+of the data (a handful of duplicates in 10,000 rows is noise, 10% is a problem).
+"""
+
+from __future__ import annotations
+
+from domainfit.config import RunConfig
+from domainfit.data.audit import AuditReport
+from domainfit.data.audit_checks import AuditItem
+from domainfit.data.pipeline import PreparedData
+from domainfit.diagnose.findings import Finding, grade
+
+# Labelled training samples per class below which fine-tuning estimates are unreliable, and
+# evaluation samples below which a 95% interval on accuracy is wider than about +-10 points.
+MIN_TRAIN_PER_CLASS = 20
+MIN_EVAL = 100
+
+
+def data_findings(report: AuditReport, prepared: PreparedData, cfg: RunConfig) -> list[Finding]:
+    sizes = {d.domain: d.samples for d in report.domains}
+    out: list[Finding] = []
+    out += _duplicates(report, sizes, cfg)
+    out += _leakage(report, prepared)
+    out += _missing(report, sizes)
+    out += _imbalance(report)
+    out += _too_few(prepared)
+    return out
+
+
+def _items(report: AuditReport, check: str) -> list[AuditItem]:
+    return [i for i in report.items if i.check == check and i.count > 0]
+
+
+def _duplicates(report: AuditReport, sizes: dict[str, int], cfg: RunConfig) -> list[Finding]:
+    out = []
+    for item in _items(report, "exact_duplicates"):
+        share = item.count / max(1, sizes.get(item.domain, 1))
+        sev = grade(share, medium=0.05, high=0.2, low=0.005)
+        if sev is None or cfg.clean.drop_duplicates:
+            continue
+        out.append(
+            Finding(
+                "duplicates",
+                sev,
+                f"{item.count} repeated samples in {item.domain} ({share:.1%})",
+                {"count": item.count, "share": round(share, 4)},
+                "clean.drop_duplicates: true (repeats overweight some samples and can straddle "
+                "the splits)",
+                score=share,
+                domain=item.domain,
+                examples=item.examples,
+            )
+        )
+    return out
+
+
+def _leakage(report: AuditReport, prepared: PreparedData) -> list[Finding]:
+    """Exact repeats across train/val/test of one domain, or between source and target."""
+    out = []
+    for item in report.items:
+        if not item.check.startswith("leakage_") or item.count == 0:
+            continue
+        later = item.check.rsplit("_", 1)[1]
+        n_later = _part_size(prepared, item.domain, later)
+        share = item.count / max(1, n_later)
+        # any exact repeat in an evaluation set inflates its score; many make it meaningless
+        sev = grade(share, medium=0.01, high=0.05, low=0.0)
+        assert sev is not None
+        out.append(
+            Finding(
+                "split_leakage",
+                sev,
+                f"{item.count} {item.detail} in {item.domain} ({share:.1%} of {later})",
+                {
+                    "pair": item.check.removeprefix("leakage_"),
+                    "count": item.count,
+                    "share": round(share, 4),
+                },
+                "clean.drop_duplicates: true, or split.method: group with data.*.group naming "
+                "what repeats (a user, a product, a source file)",
+                score=share,
+                domain=item.domain,
+                examples=item.examples,
+            )
+        )
+    return out
+
+
+def _part_size(prepared: PreparedData, domain: str, part: str) -> int:
+    for role, ds in prepared.clean.items():
+        if ds.domain == domain and role in prepared.folds:
+            return sum(len(f[part]) for f in prepared.folds[role])
+    for ds in prepared.clean.values():
+        if ds.domain.startswith(domain) or domain.endswith(ds.domain):
+            return len(ds)
+    return 0
+
+
+def _missing(report: AuditReport, sizes: dict[str, int]) -> list[Finding]:
+    out = []
+    for item in _items(report, "missing_values"):
+        rows = int(item.data.get("rows", item.count))
+        share = rows / max(1, sizes.get(item.domain, 1))
+        sev = grade(share, medium=0.05, high=0.3, low=0.0)
+        assert sev is not None
+        out.append(
+            Finding(
+                "missing_values",
+                sev,
+                f"{rows} rows with missing inputs in {item.domain} ({share:.1%})",
+                {
+                    "rows": rows,
+                    "cells": item.count,
+                    "share": round(share, 4),
+                    "per_column": item.data.get("per_column", {}),
+                },
+                "preprocess.impute: median (tables), or clean.missing: drop",
+                score=share,
+                domain=item.domain,
+                examples=item.examples,
+            )
+        )
+    return out
+
+
+def _imbalance(report: AuditReport) -> list[Finding]:
+    out = []
+    for item in report.items:
+        if item.check != "class_balance" or not item.data.get("counts"):
+            continue
+        ratio = float(item.data["ratio"])
+        sev = grade(ratio, medium=5.0, high=20.0, low=2.0)
+        if sev is None:
+            continue
+        out.append(
+            Finding(
+                "class_imbalance",
+                sev,
+                f"largest class {ratio:.1f}x the smallest in {item.domain}",
+                {"ratio": round(ratio, 2), "counts": item.data["counts"]},
+                "judge by balanced_accuracy / f1_macro (not accuracy) and use split.method: "
+                "stratified; for severe ratios collect more of the rare classes",
+                score=ratio,
+                domain=item.domain,
+            )
+        )
+    return out
+
+
+def _too_few(prepared: PreparedData) -> list[Finding]:
+    out = []
+    ds = prepared.clean.get("source")
+    folds = prepared.folds.get("source")
+    if ds is None or not folds or ds.labels is None or prepared.task is None:
+        return out
+    train = folds[0]["train"]
+    evaluation = len(folds[0]["test"]) or len(folds[0]["val"])
+    evidence: dict[str, int | float] = {"train": len(train), "evaluation": evaluation}
+    per_class = len(train)
+    if prepared.task != "regression":
+        _, counts = _class_counts(ds.labels[train])
+        per_class = int(min(counts)) if len(counts) else 0
+        evidence["smallest_class_in_train"] = per_class
+    problems = []
+    if per_class < MIN_TRAIN_PER_CLASS:
+        problems.append(f"{per_class} training samples in the smallest class")
+    if 0 < evaluation < MIN_EVAL:
+        problems.append(f"{evaluation} evaluation samples")
+    if not problems:
+        return out
+    if per_class < MIN_TRAIN_PER_CLASS / 4:
+        sev = "high"
+    elif per_class < MIN_TRAIN_PER_CLASS or evaluation < MIN_EVAL / 2:
+        sev = "medium"
+    else:
+        sev = "low"  # only the interval is wide: results are noisy, not wrong
+    out.append(
+        Finding(
+            "too_few_samples",
+            sev,
+            "; ".join(problems) + f" in {ds.domain}",
+            evidence,
+            "strategy.name: linear_probe (few samples fit a head, not a network); "
+            "split.method: kfold for evaluation with confidence intervals",
+            score=1.0 / max(1, per_class),
+            domain=ds.domain,
+        )
+    )
+    return out
+
+
+def _class_counts(labels: object) -> tuple[list[str], list[int]]:
+    from collections import Counter
+
+    counts = Counter(str(v) for v in labels)  # type: ignore[attr-defined]
+    return list(counts), list(counts.values())

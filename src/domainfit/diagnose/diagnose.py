@@ -1,0 +1,216 @@
+"""``diagnose``: run every check that applies to a config (and a run) and rank the findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from domainfit.config import RunConfig
+from domainfit.data.audit import audit_prepared
+from domainfit.data.dataset import DomainDataset
+from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
+from domainfit.diagnose.feature_findings import (
+    MAX_ROWS,
+    Labelled,
+    domain_gap,
+    label_noise,
+    label_shift,
+    subsample,
+)
+from domainfit.diagnose.findings import Finding, ranked
+
+PRETRAINED_ON_IMAGENET = ("timm", "torchvision", "hf")
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding]
+    ran: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # check -> why it did not run
+
+    @property
+    def worst(self) -> str | None:
+        return self.findings[0].severity if self.findings else None
+
+    def codes(self, *severities: str) -> set[str]:
+        keep = severities or ("high", "medium", "low")
+        return {f.code for f in self.findings if f.severity in keep}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "ran": self.ran,
+            "skipped": self.skipped,
+        }
+
+    def write(self, path: Path) -> None:
+        from domainfit.io_utils import write_json_atomic
+
+        write_json_atomic(path, self.to_dict())
+
+
+def run_diagnosis(
+    cfg: RunConfig,
+    base_dir: Path | None,
+    *,
+    run_dir: Path | None = None,
+    given: dict[str, DomainDataset] | None = None,
+    seed: int = 0,
+) -> Diagnosis:
+    from domainfit.diagnose.data_findings import data_findings
+
+    prepared = clean_and_split(load_domains(cfg, base_dir, given), cfg)
+    found: list[Finding] = data_findings(audit_prepared(prepared, cfg), prepared, cfg)
+    ran = ["duplicates", "split_leakage", "missing_values", "class_imbalance", "too_few_samples"]
+    skipped: dict[str, str] = {}
+    if cfg.model is None:
+        skipped["features"] = "no model section: label_noise, label_shift, domain_gap need one"
+    else:
+        f, r, s = _feature_checks(cfg, prepared, seed)
+        found, ran, skipped = found + f, ran + r, {**skipped, **s}
+        f, r, s = _input_checks(cfg, prepared)
+        found, ran, skipped = found + f, ran + r, {**skipped, **s}
+    if run_dir is not None:
+        f, r = _run_checks(cfg, prepared, run_dir)
+        found, ran = found + f, ran + r
+    return Diagnosis(ranked(found), ran, skipped)
+
+
+def _class_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(classes)}
+    if ds.labels is None:
+        return np.full(len(ds), -1, dtype=np.int64)
+    missing = ds.missing_labels()
+    return np.array(
+        [-1 if m else index.get(str(v), -1) for v, m in zip(ds.labels, missing, strict=True)],
+        dtype=np.int64,
+    )
+
+
+def _features(cfg: RunConfig, prepared: PreparedData, seed: int) -> dict[str, Labelled]:
+    """Per role, the features the model starts from: the frozen pretrained backbone's, or the
+    fitted preprocessing's for a network built from the data (``mlp``); at most MAX_ROWS
+    rows each (seeded subsample)."""
+    from domainfit.embed import embed
+    from domainfit.models.specs import parse_spec
+
+    assert cfg.model is not None
+    src = prepared.clean["source"]
+    classes = sorted({str(v) for v in src.labels[~src.missing_labels()]})  # type: ignore[index]
+    out = {}
+    if parse_spec(cfg.model.backbone).kind == "mlp":
+        from domainfit.fit import _fit_preprocessor
+
+        pipeline = _fit_preprocessor(prepared, cfg)
+    for role, ds in prepared.clean.items():
+        rows = subsample(np.arange(len(ds)), MAX_ROWS, seed)
+        sub = ds.subset(rows)
+        if parse_spec(cfg.model.backbone).kind == "mlp":
+            x = pipeline.transform(sub)
+            x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+        else:
+            m = cfg.model
+            x = embed(
+                sub,
+                m.backbone,
+                max_length=m.max_length,
+                pooling=m.pooling,
+                image_size=m.image_size,
+                batch_size=cfg.train.batch_size,
+                cache_dir=cfg.strategy.cache_dir,
+            )
+        out[role] = Labelled(
+            ds.domain,
+            np.asarray(x, dtype=np.float64),
+            _class_ids(sub, classes),
+            [sub.ids[i] for i in range(len(sub))],
+        )
+    return out
+
+
+def _feature_checks(
+    cfg: RunConfig, prepared: PreparedData, seed: int
+) -> tuple[list[Finding], list[str], dict[str, str]]:
+    if prepared.task == "regression":
+        return [], [], {"features": "label_noise, label_shift: classification only"}
+    feats = _features(cfg, prepared, seed)
+    src = feats["source"]
+    found = label_noise(src, seed)
+    ran = ["label_noise"]
+    skipped = {}
+    tgt = feats.get("target")
+    if tgt is None:
+        skipped["label_shift"] = skipped["domain_gap"] = "no data.target"
+        return found, ran, skipped
+    n_classes = int(src.y.max()) + 1
+    found += label_shift(src, tgt, n_classes, seed)
+    found += domain_gap(src, tgt, seed)
+    return found, [*ran, "label_shift", "domain_gap"], skipped
+
+
+def _input_checks(
+    cfg: RunConfig, prepared: PreparedData
+) -> tuple[list[Finding], list[str], dict[str, str]]:
+    from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
+    from domainfit.models.backbone import load_backbone
+    from domainfit.models.inputs import image_tensor
+    from domainfit.models.specs import parse_spec
+
+    assert cfg.model is not None
+    spec = parse_spec(cfg.model.backbone)
+    if spec.kind == "mlp":
+        return [], [], {"input_mismatch": "a network built from the data has no pretraining"}
+    bb = load_backbone(cfg.model)
+    found: list[Finding] = []
+    if bb.modality == "text" and bb.tokenizer_path is not None:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(bb.tokenizer_path, local_files_only=True)
+        for ds in prepared.clean.values():
+            if ds.kind == "text":
+                found += text_mismatch(ds, tok, cfg.model)
+        return found, ["input_mismatch"], {}
+    if bb.modality == "image" and spec.kind in PRETRAINED_ON_IMAGENET:
+        for ds in prepared.clean.values():
+            rows = subsample(np.arange(len(ds)), 512, 0)
+            found += image_mismatch(ds, image_tensor(ds.subset(rows), cfg.model.image_size))
+        return found, ["input_mismatch"], {}
+    return [], [], {"input_mismatch": "the backbone's pretraining statistics are unknown"}
+
+
+def _run_checks(
+    cfg: RunConfig, prepared: PreparedData, run_dir: Path
+) -> tuple[list[Finding], list[str]]:
+    from domainfit.diagnose.run_findings import bn_stats_drift, run_findings
+    from domainfit.fit import build_model
+    from domainfit.models.groups import layer_groups
+    from domainfit.report.runfolder import RunFolder
+
+    run = RunFolder(run_dir)
+    ran = ["overfitting", "underfitting", "lr_too_high", "lr_too_low", "frozen_too_deep"]
+    if cfg.model is None:
+        return run_findings(run, None), ran
+    parts = build_model(cfg, prepared)  # the pretrained start of the run, and its plan
+    plan = parts.strategy.plan()
+    found = run_findings(run, plan)
+    ran.append("ineffective_lr")
+    weights = run_dir / "model" / "model.safetensors"
+    if weights.is_file():
+        from safetensors.torch import load_file
+
+        never = {r["group"] for r in plan if not r["trains"]}
+        groups = layer_groups(parts.backbone.inner, parts.backbone.family)
+        frozen = {name for g in groups if g.name in never for name, _ in g.params}
+        found += bn_stats_drift(parts.model, parts.backbone.inner, frozen, load_file(weights))
+        ran.append("bn_stats_drift")
+    return found, ran
+
+
+def load_run_config(run_dir: Path) -> dict[str, Any]:
+    import yaml
+
+    path = run_dir / "config.yaml"
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))) if path.is_file() else {}

@@ -1,0 +1,103 @@
+"""``input_mismatch``: inputs unlike what the backbone was pretrained on.
+
+Text: the share of texts cut at ``model.max_length`` (the model never reads their ends) and the
+share of unknown tokens (words the vocabulary cannot spell). Images: the per-channel mean and
+spread after the ImageNet normalisation every torchvision/timm/HF vision backbone here expects;
+data like the pretraining data lands near mean 0, spread 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from domainfit.config import ModelConfig
+from domainfit.data.dataset import DomainDataset
+from domainfit.diagnose.findings import Finding, Severity, grade
+
+MAX_TEXTS = 2000  # tokenising more adds time, not information
+
+
+def text_mismatch(ds: DomainDataset, tokenizer: Any, cfg: ModelConfig) -> list[Finding]:
+    texts = ["" if t is None else str(t) for t in list(ds.inputs)[:MAX_TEXTS]]
+    ids = tokenizer(texts, truncation=False, add_special_tokens=True)["input_ids"]
+    lengths = np.array([len(r) for r in ids])
+    truncated = float((lengths > cfg.max_length).mean())
+    unk = tokenizer.unk_token_id
+    tokens = int(lengths.sum())
+    unknown = sum(int(np.sum(np.asarray(r) == unk)) for r in ids) / max(1, tokens)
+    if unk is None:
+        unknown = 0.0
+    evidence = {
+        "truncated_share": round(truncated, 4),
+        "median_tokens": int(np.median(lengths)) if len(lengths) else 0,
+        "p90_tokens": int(np.percentile(lengths, 90)) if len(lengths) else 0,
+        "max_length": cfg.max_length,
+        "unknown_token_share": round(unknown, 4),
+        "texts_checked": len(texts),
+    }
+    out = []
+    sev_t = grade(truncated, medium=0.25, high=0.6, low=0.1)
+    if sev_t is not None:
+        longer = min(512, int(np.percentile(lengths, 90)))
+        out.append(
+            Finding(
+                "input_mismatch",
+                sev_t,
+                f"{truncated:.0%} of {ds.domain}'s texts are cut at {cfg.max_length} tokens",
+                evidence,
+                f"model.max_length: {max(longer, cfg.max_length)} (covers 90% of the texts; "
+                "costs time linearly)",
+                score=truncated,
+                domain=ds.domain,
+            )
+        )
+    sev_u = grade(unknown, medium=0.02, high=0.1, low=0.005)
+    if sev_u is not None:
+        out.append(
+            Finding(
+                "input_mismatch",
+                sev_u,
+                f"{unknown:.1%} of {ds.domain}'s tokens are unknown to the tokenizer",
+                evidence,
+                "check the text's encoding and language; choose a backbone whose vocabulary "
+                "covers the domain (a multilingual or domain-specific model)",
+                score=unknown * 10,
+                domain=ds.domain,
+            )
+        )
+    return out
+
+
+def image_mismatch(ds: DomainDataset, image: np.ndarray) -> list[Finding]:
+    """``image``: (N, 3, H, W) as the backbone receives it (ImageNet-normalised)."""
+    mean = image.mean(axis=(0, 2, 3))
+    std = image.std(axis=(0, 2, 3))
+    off_mean = float(np.abs(mean).max())
+    off_std = float(np.max(np.abs(np.log(np.maximum(std, 1e-6)))))  # factor away from 1
+    sev: Severity | None = None
+    if off_mean >= 1.0 or off_std >= np.log(3):
+        sev = "medium"
+    elif off_mean >= 0.5 or off_std >= np.log(2):
+        sev = "low"
+    if sev is None:
+        return []
+    gray = bool(np.allclose(mean, mean[0], atol=0.05)) and bool(np.allclose(std, std[0], atol=0.05))
+    return [
+        Finding(
+            "input_mismatch",
+            sev,
+            f"{ds.domain}'s images are unlike ImageNet after normalisation (channel means "
+            f"{np.round(mean, 2).tolist()}, spreads {np.round(std, 2).tolist()})",
+            {
+                "channel_mean": np.round(mean, 4).tolist(),
+                "channel_std": np.round(std, 4).tolist(),
+                "grayscale": gray,
+            },
+            "pretrained filters expect natural colour photographs: train more of the network "
+            "(strategy.name: full or layerwise_lr), or pretrain on data like yours",
+            score=off_mean + off_std,
+            domain=ds.domain,
+        )
+    ]
