@@ -1,0 +1,1 @@
+"""Choosing a pretrained model before training: transferability scores and costs."""
