@@ -81,14 +81,22 @@ def fit(
         if not (run_dir / "config.yaml").is_file():
             raise ConfigError(f"{run_dir} is not a run folder (no config.yaml)", "check --resume")
         cfg = load_config(run_dir / "config.yaml", overrides)
-        return run_fit(cfg, None, run_dir, resume=True)
+        return _with_baselines(cfg, None, run_fit(cfg, None, run_dir, resume=True))
     if config is None:
         raise ConfigError("fit needs a config", "pass a YAML path or a dict")
     cfg, base_dir = _config(config, None, overrides)
     run_dir = Path(out) if out is not None else default_run_dir(cfg.name)
     if run_dir.exists():
         raise ConfigError(f"output folder {run_dir} already exists", "choose another --out")
-    return run_fit(cfg, base_dir, run_dir, resume=False)
+    return _with_baselines(cfg, base_dir, run_fit(cfg, base_dir, run_dir, resume=False))
+
+
+def _with_baselines(cfg: RunConfig, base_dir: Path | None, run: FitRun) -> FitRun:
+    if cfg.baselines:
+        from domainfit.baselines import run_baselines
+
+        run.baselines = run_baselines(cfg, base_dir, run.dir)
+    return run
 
 
 def align(

@@ -184,6 +184,11 @@ class ModelConfig(StrictModel):
     allow_download: bool = False
     trust_remote_code: bool = False
     allow_python: bool = Field(False, description="permit python:<module>:<callable> specs")
+    pretrained: bool = Field(
+        True,
+        description="false: the same architecture with fresh random weights (the from-scratch "
+        "baseline that shows what pretraining is worth)",
+    )
     pooling: Literal["cls", "mean"] = "mean"
     max_length: int = Field(256, ge=8, description="token limit for text backbones")
     image_size: int = Field(32, ge=8, description="images are resized to this square size")
@@ -371,6 +376,22 @@ class RunConfig(StrictModel):
     adapt: AdaptConfig = Field(default_factory=AdaptConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
+    baselines: list[Literal["scratch", "linear_probe", "source_only"]] = Field(
+        default_factory=list,
+        description="trained alongside on the same splits; the transfer gain over each, with "
+        "a paired bootstrap interval, goes to baselines.json and the report",
+    )
+
+    @model_validator(mode="after")
+    def _baselines_need_one_split(self) -> RunConfig:
+        if self.baselines and self.split.method == "kfold":
+            raise ValueError(
+                "baselines are compared on one test split, but split.method is kfold; use "
+                "a holdout split (stratified, random, group, time) for the guard"
+            )
+        if self.baselines and self.model is None:
+            raise ValueError("baselines need a model section; set model.backbone")
+        return self
 
     @model_validator(mode="after")
     def _adaptation_needs_target(self) -> RunConfig:

@@ -52,6 +52,7 @@ class FitRun:
     metrics: dict[str, float]
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
+    baselines: dict[str, Any] | None = None  # baselines.json, when the config names baselines
 
 
 @dataclass

@@ -191,6 +191,8 @@ def _run_checks(
 
     run = RunFolder(run_dir)
     ran = ["overfitting", "underfitting", "lr_too_high", "lr_too_low", "frozen_too_deep"]
+    if (run_dir / "baselines.json").is_file():
+        ran.append("negative_transfer")
     if cfg.model is None:
         return run_findings(run, None), ran
     parts = build_model(cfg, prepared)  # the pretrained start of the run, and its plan

@@ -28,6 +28,11 @@ def run_findings(run: RunFolder, plan: list[dict[str, Any]] | None) -> list[Find
     out += fit_findings(run.history, losses, chance, plan)
     if plan is not None:
         out += ineffective_lr(run.lr_history, plan)
+    baselines = run.path / "baselines.json"
+    if baselines.is_file():
+        import json
+
+        out += negative_transfer(json.loads(baselines.read_text(encoding="utf-8")))
     return out
 
 
@@ -311,3 +316,46 @@ def bn_stats_drift(
             score=worst,
         )
     ]
+
+
+NEGATIVE_FIX = {
+    "scratch": "pretraining does not help here: compare backbones with domainfit rank, or "
+    "train more of the network (strategy.name: full) with regularize.l2_sp off",
+    "linear_probe": "fine-tuning damages the pretrained features: lower train.lr (10x), "
+    "strategy.name: layerwise_lr or lora, regularize.l2_sp, fewer train.epochs",
+    "source_only": "the adaptation hurts: lower adapt.weight (0.1), adapt.select: im, check "
+    "label_shift (marginal alignment misleads when class priors differ)",
+}
+
+
+def negative_transfer(baselines: dict[str, Any]) -> list[Finding]:
+    """From baselines.json: worse than a baseline beyond the interval (high), or not better
+    beyond it (medium, a gain the data cannot confirm)."""
+    out = []
+    for name, entry in (baselines.get("baselines") or {}).items():
+        for row in entry.get("comparisons", []):
+            if "gain" not in row:
+                continue
+            lo, hi = row["ci"]
+            if lo > 0:
+                continue
+            worse = hi < 0
+            scale = 100.0 if row["metric"] == "accuracy" else 1.0
+            unit = " points" if scale == 100.0 else ""
+            out.append(
+                Finding(
+                    "negative_transfer",
+                    "high" if worse else "medium",
+                    f"{'worse than' if worse else 'not better than'} the {name} baseline on "
+                    f"{row['split']}: {scale * row['gain']:+.2f}{unit} "
+                    f"[{scale * lo:+.2f}, {scale * hi:+.2f}]",
+                    {
+                        "baseline": name,
+                        "baseline_value": row["baseline"],
+                        **{k: row[k] for k in ("split", "n", "metric", "gain", "ci", "run")},
+                    },
+                    NEGATIVE_FIX.get(name, "compare the configs of the run and the baseline"),
+                    score=-row["gain"],
+                )
+            )
+    return out

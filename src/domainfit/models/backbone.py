@@ -47,7 +47,30 @@ def load_backbone(cfg: ModelConfig, *, input_width: int | None = None) -> Backbo
         from domainfit.models.mlp_models import load_mlp
 
         return load_mlp(spec, cfg, input_width)
-    return LOADERS.get(spec.kind)(spec, cfg)
+    backbone = LOADERS.get(spec.kind)(spec, cfg)
+    if not cfg.pretrained:
+        reinitialise(backbone.inner)
+    return backbone
+
+
+def reinitialise(model: nn.Module) -> None:
+    """Fresh random weights in place (from torch's current generator, so seeded runs repeat):
+    the library's own initialisation where it has one (Hugging Face), else each module's
+    ``reset_parameters`` (which also clears BatchNorm statistics)."""
+    init = getattr(model, "_init_weights", None)
+    # Hugging Face marks modules and tensors loaded from a checkpoint and its initialisers
+    # skip marked ones: the marks go first, then the per-module initialiser runs on each
+    if callable(init):
+        for obj in [*model.modules(), *model.parameters(), *model.buffers()]:
+            if getattr(obj, "_is_hf_initialized", False):
+                obj._is_hf_initialized = False
+        for module in model.modules():
+            init(module)
+        return
+    for module in model.modules():
+        reset = getattr(module, "reset_parameters", None)
+        if callable(reset):
+            reset()
 
 
 def _register_builtin() -> None:
