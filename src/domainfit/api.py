@@ -24,6 +24,7 @@ from domainfit.diagnose.diagnose import Diagnosis
 from domainfit.errors import ConfigError
 from domainfit.fit import FitRun, Session, run_fit
 from domainfit.io_utils import write_json_atomic
+from domainfit.rank.ranking import Ranking
 from domainfit.train.lr_finder import LRFindResult
 
 DataLike = DomainDataset | pd.DataFrame | str | tuple[Any, Any]
@@ -288,6 +289,22 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     return build_model(cfg, prepared).strategy.plan()  # the very model and strategy fit builds
+
+
+def rank(
+    config: ConfigLike,
+    *,
+    candidates: list[str] | None = None,
+    overrides: list[str] | None = None,
+) -> Ranking:
+    """Score candidate pretrained models on the config's labelled training data, with their
+    cost here; ``candidates`` replaces ``rank.candidates``."""
+    from domainfit.rank.ranking import rank_candidates
+
+    cfg, base_dir = _config(config, None, overrides)
+    if candidates:
+        cfg.rank.candidates = list(candidates)
+    return rank_candidates(cfg, base_dir)
 
 
 def diagnose(

@@ -191,6 +191,34 @@ def align(
 
 
 @app.command()
+def rank(
+    config: Annotated[str, typer.Argument(help="Run config (YAML) naming the data.")],
+    candidate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--candidate", "-c", help="A candidate (repeatable); replaces rank.candidates."
+        ),
+    ] = None,
+    json_path: JsonOpt = None,
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Which pretrained model suits this data? LogME, H-score, k-NN and linear-probe accuracy
+    (LEEP and NCE for run: candidates), with each candidate's cost on this machine.
+
+    Example: domainfit rank examples/reviews_minilm.yaml -c minilm -c 'minilm#3'
+    """
+    from domainfit.console import render_ranking
+
+    with silenced(quiet):
+        result = api.rank(config, candidates=list(candidate or []), overrides=list(set_ or []))
+    if json_path is not None:
+        write_json_atomic(json_path, result.to_dict())
+    if not quiet:
+        render_ranking(result, Console(highlight=False))
+
+
+@app.command()
 def diagnose(
     config: Annotated[
         str | None, typer.Argument(help="Run config (YAML); default: the run's own config.")

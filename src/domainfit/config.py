@@ -353,6 +353,20 @@ class AdaptConfig(StrictModel):
         return self.method != "none" or self.self_training.enabled
 
 
+class RankConfig(StrictModel):
+    """``domainfit rank``: candidate backbones scored on the labelled training data."""
+
+    candidates: list[str] = Field(
+        default_factory=list,
+        description="backbone specs (minilm, hf:..., timm:..., local:...), SPEC#k for layer k "
+        "of a Hugging Face text model, or run:PATH for a trained domainfit run",
+    )
+    by: Literal["logme", "hscore", "knn", "linear_probe", "leep", "nce"] = Field(
+        "logme", description="the score the recommendation ranks by"
+    )
+    max_samples: int = Field(2000, ge=20, description="labelled samples scored (stratified)")
+
+
 class TrackConfig(StrictModel):
     enabled: bool = True
     uri: str = Field("sqlite:///runs/mlflow.db", description="any MLflow tracking URI")
@@ -376,6 +390,7 @@ class RunConfig(StrictModel):
     adapt: AdaptConfig = Field(default_factory=AdaptConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
+    rank: RankConfig = Field(default_factory=RankConfig)
     baselines: list[Literal["scratch", "linear_probe", "source_only"]] = Field(
         default_factory=list,
         description="trained alongside on the same splits; the transfer gain over each, with "

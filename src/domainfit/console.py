@@ -9,6 +9,7 @@ from rich.table import Table
 
 from domainfit.data.audit import AuditReport
 from domainfit.diagnose.diagnose import Diagnosis
+from domainfit.rank.ranking import Ranking
 
 # Checks whose non-zero count is a problem worth colour; the rest are informational.
 _SEVERE = ("leakage", "conflicting_labels", "corrupt_files", "labels_only_in_target")
@@ -123,3 +124,36 @@ def render_diagnosis(result: Diagnosis, console: Console) -> None:
         console.print("evidence: --json PATH writes every finding's numbers and examples")
     for check, why in result.skipped.items():
         console.print(f"[dim]not run: {check}: {why}[/]")
+
+
+def render_ranking(result: Ranking, console: Console) -> None:
+    table = Table(
+        title=f"Candidates on {result.samples} labelled samples, {result.classes} classes "
+        f"(ranked by {result.by})",
+        title_justify="left",
+    )
+    names = ["logme", "hscore", "knn", "linear_probe", "leep", "nce"]
+    shown = [n for n in names if any(n in r.scores for r in result.rows)]
+    for col in ("#", "candidate", *shown, "params", "ms/sample", "peak MB", "fine-tune min"):
+        table.add_column(col, overflow="fold")
+    for r in result.rows:
+        c = r.cost
+        table.add_row(
+            str(r.rank),
+            r.name,
+            *(_score_cell(n, r.scores.get(n)) for n in shown),
+            f"{c['params'] / 1e6:.1f}M",
+            f"{c['latency_ms']:.2f}",
+            f"{c['peak_mb']:.0f}",
+            f"{c['finetune_minutes']:.1f}",
+        )
+    console.print(table)
+    console.print(f"[bold]recommended[/]: {result.recommendation}")
+    for name, why in result.failed.items():
+        console.print(f"[yellow]not scored[/]: {name}: {why}")
+
+
+def _score_cell(name: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1%}" if name in ("knn", "linear_probe") else f"{value:.4g}"

@@ -27,12 +27,14 @@ def embed(
     image_size: int = 32,
     batch_size: int = 64,
     cache_dir: str | Path | None = None,
+    layer: int | None = None,
 ) -> np.ndarray:
     """(N, D) float32 pooled features of ``backbone`` for ``data`` (a path, a named set such
     as ``amazon-reviews:kitchen``, or a DomainDataset), in the data's row order.
 
     ``cache_dir``: where computed features are kept (keyed by the model's weights, the encoded
-    inputs and the settings); None computes without caching.
+    inputs and the settings); None computes without caching. ``layer``: pool the output of
+    that transformer layer (0 = embeddings) instead of the last, for Hugging Face text models.
     """
     from domainfit.models.backbone import load_backbone
     from domainfit.models.feature_cache import cached_feature_sets, compute_features
@@ -54,6 +56,10 @@ def embed(
             "name a pretrained backbone (minilm, hf:PATH, timm:NAME, torchvision:NAME, file:PATH)",
         )
     bb = load_backbone(cfg)
+    spec = str(bb.spec)
+    if layer is not None:
+        set_layer(bb.encoder, layer, backbone)
+        spec += f"#layer{layer}"
     encode, pad_id = input_encoder(bb, cfg)
     encoded = EncodedSet(encode(ds), None, pad_id)
     if cache_dir is None:
@@ -68,3 +74,21 @@ def embed(
         batch_size,
     )
     return np.asarray(sets["all"].inputs["x"], dtype=np.float32)
+
+
+def set_layer(encoder: object, layer: int, backbone: str) -> None:
+    """Pool ``encoder``'s ``layer``-th hidden state; only Hugging Face text encoders expose
+    their layers this way."""
+    from domainfit.models.hf_models import HFTextEncoder
+
+    if not isinstance(encoder, HFTextEncoder):
+        raise ConfigError(
+            f"layer {layer} of {backbone!r}: layers can be chosen for Hugging Face text models",
+            "drop the #layer suffix for this backbone",
+        )
+    depth = int(getattr(encoder.model.config, "num_hidden_layers", 0))
+    if not 0 <= layer <= depth:
+        raise ConfigError(
+            f"{backbone!r} has layers 0..{depth}, not {layer}", f"choose a layer in 0..{depth}"
+        )
+    encoder.layer = layer

@@ -29,17 +29,23 @@ _FAMILIES = {
 class HFTextEncoder(nn.Module):
     """Pools the last hidden state: the first token (``cls``) or the masked mean (``mean``)."""
 
-    def __init__(self, model: nn.Module, pooling: str) -> None:
+    def __init__(self, model: nn.Module, pooling: str, layer: int | None = None) -> None:
         super().__init__()
         self.model = model
         self.pooling = pooling
+        # None: the last layer; k: the output of layer k (0 = the embeddings), for ranking
+        # the layers of one model as candidates
+        self.layer = layer
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         mask = batch["attention_mask"]
         inputs = {
             k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")
         }
-        hidden = self.model(**inputs).last_hidden_state
+        if self.layer is None:
+            hidden = self.model(**inputs).last_hidden_state
+        else:
+            hidden = self.model(**inputs, output_hidden_states=True).hidden_states[self.layer]
         if self.pooling == "cls":
             return hidden[:, 0]
         weights = mask.unsqueeze(-1).to(hidden.dtype)
