@@ -62,7 +62,7 @@ def load_into(model: torch.nn.Module, path: str | Path) -> None:
     """
     from domainfit.errors import ConfigError
 
-    state = load_state_dict(path)
+    state = _backbone_part(load_state_dict(path))
     own = model.state_dict()
     unknown = [k for k in state if k not in own]
     usable = {k: v for k, v in state.items() if k in own}
@@ -78,3 +78,15 @@ def load_into(model: torch.nn.Module, path: str | Path) -> None:
             "check that model.backbone names the architecture the file was saved from",
         )
     model.load_state_dict(usable, strict=False)
+
+
+RUN_PREFIX = "encoder.model."  # how a domainfit run's model.safetensors names backbone weights
+
+
+def _backbone_part(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A domainfit run's weights (``RUN/model/model.safetensors``) as the bare backbone's: its
+    ``encoder.model.`` prefix goes, its head stays behind. Continuing from a finished run (an
+    MNIST model adapted to USPS) needs no conversion step."""
+    if not any(k.startswith(RUN_PREFIX) for k in state):
+        return state
+    return {k.removeprefix(RUN_PREFIX): v for k, v in state.items() if k.startswith(RUN_PREFIX)}
