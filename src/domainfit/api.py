@@ -331,7 +331,11 @@ def diagnose(
     cfg, base_dir = _config(config, None, overrides)
     result = run_diagnosis(cfg, base_dir, run_dir=run_dir, seed=seed)
     if run_dir is not None:
+        from domainfit.fit import write_report
+
         result.write(run_dir / "diagnosis.json")
+        baselines = sorted(p for p in (run_dir / "baselines").glob("*") if p.is_dir())
+        write_report(run_dir, baselines=baselines)  # the report gains its diagnosis section
     return result
 
 

@@ -33,6 +33,8 @@ def test_learning_rate_100x_too_high(source: str, tmp_path: Path) -> None:
     result = api.diagnose(run=run.dir)
     assert "lr_too_high" in result.codes(*SERIOUS), [f.title for f in result.findings]
     assert result.findings[0].severity == "high"
+    report = (run.dir / "report.html").read_text()
+    assert 'id="diagnosis"' in report and "lr_too_high" in report
 
 
 def test_learning_rate_far_too_low(source: str, tmp_path: Path) -> None:

@@ -85,12 +85,14 @@ def write_run_report(run_dir: Path, baselines: Sequence[Path] = ()) -> Path:
     for base, name in zip(baseline_runs, names[1:], strict=True):
         paired.add(compare.paired(run, base, names[0], name))
     data = describe("", run.data_summary) if run.data_summary else None
+    diagnosis = _json_or_none(run.path / "diagnosis.json")
     nav = [
         ("config", "config", bool(run.config_text)),
         ("data", "data", bool(data)),
         ("cv", "cross-validation", bool(cv)),
         ("training", "training", bool(training)),
         *((f"split-{s.name}", s.name, True) for s in splits),
+        ("diagnosis", "diagnosis", bool(diagnosis)),
         ("baselines", "baselines", bool(paired)),
     ]
     html = _render(
@@ -104,6 +106,7 @@ def write_run_report(run_dir: Path, baselines: Sequence[Path] = ()) -> Path:
         training=training,
         splits=splits,
         baselines=paired,
+        diagnosis=diagnosis,
     )
     out = run.path / "report.html"
     write_text_atomic(out, html)
@@ -150,3 +153,13 @@ def write_compare_report(run_dirs: Sequence[Path], out: Path) -> tuple[Path, Pat
     write_text_atomic(out, html)
     write_text_atomic(md, compare.markdown(entries, metric))
     return out, md
+
+
+def _json_or_none(path: Path) -> dict | None:
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
