@@ -313,9 +313,11 @@ def diagnose(
     run: str | Path | None = None,
     overrides: list[str] | None = None,
     seed: int = 0,
+    check_resume: bool = False,
 ) -> Diagnosis:
     """Every check that applies, findings ranked (worst first). With ``run``, the training
-    checks read that run folder; without ``config``, the run's own config.yaml is used. The
+    checks read that run folder (``check_resume`` also replays its last checkpoint interval);
+    without ``config``, the run's own config.yaml is used. The
     run folder also gets the result as ``diagnosis.json`` (its report shows it)."""
     from domainfit.diagnose.diagnose import run_diagnosis
 
@@ -329,7 +331,7 @@ def diagnose(
             raise ConfigError("nothing to diagnose", "pass a config, a run folder, or both")
         config = run_dir / "config.yaml"
     cfg, base_dir = _config(config, None, overrides)
-    result = run_diagnosis(cfg, base_dir, run_dir=run_dir, seed=seed)
+    result = run_diagnosis(cfg, base_dir, run_dir=run_dir, seed=seed, check_resume=check_resume)
     if run_dir is not None:
         from domainfit.fit import write_report
 

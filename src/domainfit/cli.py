@@ -226,6 +226,13 @@ def diagnose(
     run: Annotated[
         Path | None, typer.Option("--run", help="A run folder: adds the training checks.")
     ] = None,
+    check_resume: Annotated[
+        bool,
+        typer.Option(
+            "--check-resume",
+            help="Replay the run's last checkpoint interval and compare (costs that training).",
+        ),
+    ] = False,
     json_path: JsonOpt = None,
     set_: SetOpt = None,
     quiet: QuietOpt = False,
@@ -238,7 +245,9 @@ def diagnose(
     from domainfit.console import render_diagnosis
 
     with silenced(quiet):
-        result = api.diagnose(config, run=run, overrides=list(set_ or []))
+        result = api.diagnose(
+            config, run=run, overrides=list(set_ or []), check_resume=check_resume
+        )
     if json_path is not None:
         result.write(json_path)
     if not quiet:

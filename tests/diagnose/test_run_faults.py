@@ -75,3 +75,24 @@ def test_batchnorm_statistics_left_updating(
         assert "bn_stats_drift" in result.codes(*SERIOUS)
     else:
         assert "bn_stats_drift" not in result.codes()
+
+
+@pytest.mark.parametrize("planted_bug", [False, True])
+def test_resume_replay(
+    planted_bug: bool, source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = planted.config(source, epochs=3)
+    cfg["model"]["head"]["dropout"] = 0.3  # randomness a resume must restore
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    if planted_bug:
+        # the bug Lightning #21901-style reports describe: RNG state not restored on resume
+        monkeypatch.setattr("domainfit.train.checkpoint.set_rng_state", lambda state: None)
+        import torch
+
+        torch.manual_seed(12345)
+    result = api.diagnose(run=run.dir, check_resume=True)
+    assert "nondeterministic_resume" in result.ran
+    if planted_bug:
+        assert "nondeterministic_resume" in result.codes("high")
+    else:
+        assert "nondeterministic_resume" not in result.codes()

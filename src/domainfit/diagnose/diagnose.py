@@ -59,6 +59,7 @@ def run_diagnosis(
     run_dir: Path | None = None,
     given: dict[str, DomainDataset] | None = None,
     seed: int = 0,
+    check_resume: bool = False,
 ) -> Diagnosis:
     from domainfit.diagnose.data_findings import data_findings
 
@@ -76,6 +77,17 @@ def run_diagnosis(
     if run_dir is not None:
         f, r = _run_checks(cfg, prepared, run_dir)
         found, ran = found + f, ran + r
+        if check_resume:
+            from domainfit.diagnose.resume_check import check_resume as replay
+
+            f, why = replay(run_dir)
+            found += f
+            if why is None:
+                ran.append("nondeterministic_resume")
+            else:
+                skipped["nondeterministic_resume"] = why
+        else:
+            skipped["nondeterministic_resume"] = "replays a checkpoint interval: --check-resume"
     return Diagnosis(ranked(found), ran, skipped)
 
 
