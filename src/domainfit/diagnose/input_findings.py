@@ -21,7 +21,15 @@ MAX_TEXTS = 2000  # tokenising more adds time, not information
 
 def text_mismatch(ds: DomainDataset, tokenizer: Any, cfg: ModelConfig) -> list[Finding]:
     texts = ["" if t is None else str(t) for t in list(ds.inputs)[:MAX_TEXTS]]
-    ids = tokenizer(texts, truncation=False, add_special_tokens=True)["input_ids"]
+    from transformers.utils import logging as hf_logging
+
+    # measuring untruncated lengths is the point: the "longer than the maximum" warning is not
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        ids = tokenizer(texts, truncation=False, add_special_tokens=True)["input_ids"]
+    finally:
+        hf_logging.set_verbosity(verbosity)
     lengths = np.array([len(r) for r in ids])
     truncated = float((lengths > cfg.max_length).mean())
     unk = tokenizer.unk_token_id
