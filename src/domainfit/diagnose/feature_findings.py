@@ -15,8 +15,8 @@ import numpy as np
 from domainfit.diagnose.findings import Finding, grade
 
 FOLDS = 5
-MAX_ROWS = 4000
-CONFIDENT_SHARE = 0.6  # of cross-validated errors, below which label_noise drops a level  # per domain, subsampled (seeded) above this: the checks are statistics
+MAX_ROWS = 4000  # per domain, subsampled (seeded) above this: the checks are statistics
+CONFIDENT_SHARE = 0.6  # of cross-validated errors, below which label_noise drops a level
 
 
 @dataclass
