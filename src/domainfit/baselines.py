@@ -27,16 +27,16 @@ def baseline_config(cfg: RunConfig, name: str) -> tuple[RunConfig | None, str]:
     update: dict[str, Any] = {"baselines": [], "name": f"{cfg.name}-{name}"}
     no_adapt = cfg.adapt.model_copy(update={"method": "none"})
     no_adapt.self_training = no_adapt.self_training.model_copy(update={"enabled": False})
-    pretrained = not cfg.model.backbone.startswith("mlp")
+    pretrained = _is_pretrained(cfg)
     if name == "scratch":
         if not pretrained:
-            return None, "the model is trained from scratch already"
+            return None, "the model starts from random weights already"
         update["model"] = cfg.model.model_copy(update={"pretrained": False})
         update["strategy"] = cfg.strategy.model_copy(update={"name": "full"})
         update["adapt"] = no_adapt
     elif name == "linear_probe":
         if not pretrained:
-            return None, "a network built from the data has no pretrained features to probe"
+            return None, "the backbone starts from random weights: no pretrained features to probe"
         if cfg.strategy.name == "linear_probe" and not cfg.adapt.enabled:
             return None, "the run is a linear probe already"
         update["strategy"] = cfg.strategy.model_copy(update={"name": "linear_probe"})
@@ -53,6 +53,18 @@ def baseline_config(cfg: RunConfig, name: str) -> tuple[RunConfig | None, str]:
         raise ValueError(f"unknown baseline {name!r}")
     update["track"] = cfg.track.model_copy(update={"enabled": False})
     return cfg.model_copy(update=update), ""
+
+
+def _is_pretrained(cfg: RunConfig) -> bool:
+    """Hugging Face and local models load weights; timm and torchvision ones only when
+    ``model.weights`` names a file (downloads are off); ``mlp`` never."""
+    from domainfit.models.specs import parse_spec
+
+    assert cfg.model is not None
+    kind = parse_spec(cfg.model.backbone).kind
+    if kind in ("timm", "torchvision"):
+        return cfg.model.weights is not None or cfg.model.allow_download
+    return kind != "mlp" and cfg.model.pretrained
 
 
 def run_baselines(cfg: RunConfig, base_dir: Path | None, run_dir: Path) -> dict[str, Any]:

@@ -83,6 +83,14 @@ def test_baseline_configs() -> None:
     assert not source.baselines  # a baseline has no baselines of its own
     mlp = cfg.model_copy(update={"model": cfg.model.model_copy(update={"backbone": "mlp"})})  # type: ignore[union-attr]
     assert baseline_config(mlp, "scratch")[0] is None
+    timm = cfg.model_copy(
+        update={"model": cfg.model.model_copy(update={"backbone": "timm:resnet18"})}
+    )  # type: ignore[union-attr]
+    assert baseline_config(timm, "linear_probe")[0] is None  # no weights: nothing pretrained
+    weighted = timm.model_copy(
+        update={"model": timm.model.model_copy(update={"weights": "w.safetensors"})}
+    )  # type: ignore[union-attr]
+    assert baseline_config(weighted, "linear_probe")[0] is not None
 
 
 def test_baselines_with_kfold_are_refused(tmp_path: Path) -> None:
