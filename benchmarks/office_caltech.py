@@ -92,13 +92,20 @@ JDA_CS = (1.0, 10.0)  # JDA re-fits logreg 10 times per setting: a shorter C gri
 Row = dict[str, Any]
 
 
-def load_task(task: str) -> tuple[np.ndarray, ...]:
+def load_task(
+    task: str,
+    dataset: str = "office-caltech-surf",
+    domains: dict[str, str] = DOMAINS,
+    preprocess: Callable[[np.ndarray], np.ndarray] = office_caltech_preprocess,
+) -> tuple[np.ndarray, ...]:
+    """(xs, ys, xt, yt) of ``task`` ("S->T", keys of ``domains``), each domain preprocessed
+    alone; ``benchmarks/digits_jda.py`` passes its own data set and preprocessing."""
     from domainfit import load_data
 
     out = []
     for key in task.split("->"):
-        ds = load_data(f"office-caltech-surf:{DOMAINS[key]}")
-        out += [office_caltech_preprocess(ds.inputs), np.asarray(ds.labels)]
+        ds = load_data(f"{dataset}:{domains[key]}")
+        out += [preprocess(ds.inputs), np.asarray(ds.labels)]
     return tuple(out)
 
 
@@ -215,17 +222,32 @@ def main() -> int:
     if bad:
         print(f"unknown tasks/groups {bad}; tasks: {', '.join(TASKS)}; groups: {', '.join(GROUPS)}")
         return 2
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     out = RESULTS / f"office_caltech{'_quick' if args.quick else ''}.json"
-    doc = _load(out, args.quick)
+    name = "office-caltech-surf-quick" if args.quick else "office-caltech-surf"
+    doc = _load(out, name, "office_caltech.py --quick" if args.quick else "office_caltech.py")
+    run(out, doc, tasks, groups, args.threads, load_task)
+    print(report(doc["rows"]))
+    return 0
+
+
+def run(
+    out: Path,
+    doc: dict[str, Any],
+    tasks: list[str],
+    groups: list[str],
+    threads: int,
+    load: Callable[[str], tuple[np.ndarray, ...]],
+) -> None:
+    """Run every (task, group) not yet in ``doc``, writing ``doc`` to ``out`` after each."""
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     done = {(r["task"], r["group"]) for r in doc["rows"]}
     start = time.perf_counter()
-    with threadpool_limits(args.threads):
+    with threadpool_limits(threads):
         for task in tasks:
             todo = [g for g in groups if (task, g) not in done]
             if not todo:
                 continue
-            xs, ys, xt, yt = load_task(task)
+            xs, ys, xt, yt = load(task)
             for group in todo:
                 t0 = time.perf_counter()
                 rows = [_row(task, group, r) for r in RUNNERS[group](xs, ys, xt, yt)]
@@ -237,9 +259,7 @@ def main() -> int:
                     f"{task} {group}: {len(rows)} rows in {time.perf_counter() - t0:.0f} s",
                     flush=True,
                 )
-    print(f"this run: {time.perf_counter() - start:.0f} s, {args.threads} BLAS thread(s)\n")
-    print(report(doc["rows"]))
-    return 0
+    print(f"this run: {time.perf_counter() - start:.0f} s, {threads} BLAS thread(s)\n")
 
 
 def _row(task: str, group: str, r: Row) -> Row:
@@ -251,15 +271,22 @@ def _row(task: str, group: str, r: Row) -> Row:
     return row
 
 
-def _load(out: Path, quick: bool) -> dict[str, Any]:
+def _load(out: Path, benchmark: str, script: str, **setup: Any) -> dict[str, Any]:
+    """The results file ``out`` if it exists, else a new document (``setup`` adds entries)."""
     if out.is_file():
         return json.loads(out.read_text())
     return {
-        "benchmark": "office-caltech-surf" + ("-quick" if quick else ""),
-        "command": "python benchmarks/office_caltech.py" + (" --quick" if quick else ""),
+        "benchmark": benchmark,
+        "command": f"python benchmarks/{script}",
         "date": dt.date.today().isoformat(),
         "machine": "2-core CPU",
-        "setup": {"defaults": DEFAULTS, "grids": GRIDS, "logreg_c": CS, "jda_logreg_c": JDA_CS},
+        "setup": {
+            **setup,
+            "defaults": DEFAULTS,
+            "grids": GRIDS,
+            "logreg_c": CS,
+            "jda_logreg_c": JDA_CS,
+        },
         "rows": [],
     }
 
