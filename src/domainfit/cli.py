@@ -140,121 +140,6 @@ def _print_run(run_dir: Path, seconds: float, metrics: dict[str, float]) -> None
 
 
 @app.command()
-def align(
-    config: Annotated[Path, typer.Argument(help="A config with data.source and data.target.")],
-    method: Annotated[str, typer.Option(help="none, coral, sa, tca or jda.")] = "jda",
-    classifier: Annotated[str, typer.Option(help="1nn, logreg or svm.")] = "1nn",
-    c: Annotated[float, typer.Option(help="Inverse regularisation of logreg/svm.")] = 1.0,
-    preprocess: Annotated[
-        str, typer.Option(help="each (z-score per domain), office (JDA protocol) or none.")
-    ] = "each",
-    param: Annotated[
-        list[str] | None,
-        typer.Option(help="A method parameter, e.g. --param dim=100 (repeatable)."),
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
-    set_: SetOpt = None,
-    json_path: JsonOpt = None,
-) -> None:
-    """Classic feature-level adaptation then a classifier, for feature data (no training loop).
-
-    Example: domainfit align examples/office_amazon_to_webcam.yaml --method jda --param dim=100
-    """
-    import yaml
-
-    params = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--param {item!r} is not name=value", "e.g. --param dim=100")
-        params[key] = yaml.safe_load(value)
-    out = out or Path("runs") / f"align-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
-    result = api.align(
-        config,
-        method=method,
-        out=out,
-        classifier=classifier,
-        c=c,
-        preprocess=preprocess,
-        params=params,
-        overrides=list(set_ or []),
-    )
-    if json_path is not None:
-        write_json_atomic(json_path, result.summary)
-    s = result.summary
-    line = f"{s['method']} + {s['classifier']}: {s['source']} -> {s['target']}"
-    if "accuracy" in s:
-        low, high = s["accuracy_ci"] or (float("nan"), float("nan"))
-        line += f", target accuracy {100 * s['accuracy']:.2f}% [{100 * low:.1f}-{100 * high:.1f}]"
-    Console().print(line)
-    Console().print(f"folder {result.dir}")
-
-
-@app.command()
-def rank(
-    config: Annotated[str, typer.Argument(help="Run config (YAML) naming the data.")],
-    candidate: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--candidate", "-c", help="A candidate (repeatable); replaces rank.candidates."
-        ),
-    ] = None,
-    json_path: JsonOpt = None,
-    set_: SetOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Which pretrained model suits this data? LogME, H-score, k-NN and linear-probe accuracy
-    (LEEP and NCE for run: candidates), with each candidate's cost on this machine.
-
-    Example: domainfit rank examples/reviews_minilm.yaml -c minilm -c 'minilm#3'
-    """
-    from domainfit.console import render_ranking
-
-    with silenced(quiet):
-        result = api.rank(config, candidates=list(candidate or []), overrides=list(set_ or []))
-    if json_path is not None:
-        write_json_atomic(json_path, result.to_dict())
-    if not quiet:
-        render_ranking(result, Console(highlight=False))
-
-
-@app.command()
-def diagnose(
-    config: Annotated[
-        str | None, typer.Argument(help="Run config (YAML); default: the run's own config.")
-    ] = None,
-    run: Annotated[
-        Path | None, typer.Option("--run", help="A run folder: adds the training checks.")
-    ] = None,
-    check_resume: Annotated[
-        bool,
-        typer.Option(
-            "--check-resume",
-            help="Replay the run's last checkpoint interval and compare (costs that training).",
-        ),
-    ] = False,
-    json_path: JsonOpt = None,
-    set_: SetOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Why does transfer work poorly? Data, domain and training checks, ranked, each with the
-    evidence and the config change to try.
-
-    Example: domainfit diagnose examples/adapt_office_dann.yaml --run runs/office-dann
-    """
-    from domainfit.console import render_diagnosis
-
-    with silenced(quiet):
-        result = api.diagnose(
-            config, run=run, overrides=list(set_ or []), check_resume=check_resume
-        )
-    if json_path is not None:
-        result.write(json_path)
-    if not quiet:
-        render_diagnosis(result, Console(highlight=False))
-
-
-@app.command()
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
     data: Annotated[
@@ -433,7 +318,6 @@ def export(
 
     Example: domainfit export runs/demo-full --format onnx
     """
-    from domainfit.errors import ConfigError
     from domainfit.export import export_run
 
     if format_ not in ("onnx", "safetensors"):
@@ -555,6 +439,10 @@ def datasets(json_path: JsonOpt = None) -> None:
         status = "[green]ok[/]" if r["status"] == "ok" else f"[red]{r['status']}[/]"
         table.add_row(r["name"], r["kind"], r["description"], status)
     Console().print(table)
+
+
+# the analysis commands live in their own module; importing it registers them on ``app``
+from domainfit import cli_analysis  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:
