@@ -20,6 +20,7 @@ Every choice is made without target labels; each row group also records what an 
 the target labels would have picked from the same candidates (``accuracy_oracle``).
 
 Run:   .venv/bin/python benchmarks/amazon_text_features.py [--quick] [--tasks B->K] [--seeds 0]
+       [--layer 4]  (pool that layer's output instead of the last: results file _layer4)
 Quick: B->K and K->B, seed 0.
 Writes benchmarks/results/amazon_text_features[_quick].json (format: ../shared/docs/BENCHMARKS.md)
 after every unit of work; rows already there are skipped, so an interrupted run resumes.
@@ -60,11 +61,11 @@ MAX_LENGTH = 256
 SA_DIM = 100
 
 
-def load_domains(names: set[str], threads: int) -> dict[str, bow.Domain]:
+def load_domains(names: set[str], layer: int | None) -> dict[str, bow.Domain]:
     """MiniLM embeddings per domain, as ``amazon_bow.Domain``s whose test set is the pool."""
     import domainfit
 
-    folder = WORK / "data"
+    folder = WORK / ("data" if layer is None else f"data-layer{layer}")
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for name in sorted(names):
@@ -72,7 +73,9 @@ def load_domains(names: set[str], threads: int) -> dict[str, bow.Domain]:
         if not path.is_file():
             ds = domainfit.load_data(f"amazon-reviews:{name}")
             start = time.perf_counter()
-            x = domainfit.embed(ds, "minilm", max_length=MAX_LENGTH, cache_dir=WORK / "cache")
+            x = domainfit.embed(
+                ds, "minilm", max_length=MAX_LENGTH, cache_dir=WORK / "cache", layer=layer
+            )
             x = x / np.linalg.norm(x, axis=1, keepdims=True) * np.sqrt(x.shape[1])
             y = np.asarray(ds.labels, dtype=np.int64)
             tmp = path.with_name(path.stem + ".tmp.npz")
@@ -184,6 +187,9 @@ def main() -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--layer", type=int, default=None, help="MiniLM layer to pool (default: the last)"
+    )
     args = parser.parse_args()
     tasks = QUICK_TASKS if args.quick else args.tasks.split(",")
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
@@ -197,10 +203,14 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     bow.WORK = WORK  # the reused runners keep their temporary run folders under ours
     bow._silence_reports()
-    out = RESULTS / (
-        "amazon_text_features_quick.json" if args.quick else "amazon_text_features.json"
+    suffix = ("" if args.layer is None else f"_layer{args.layer}") + (
+        "_quick" if args.quick else ""
     )
+    out = RESULTS / f"amazon_text_features{suffix}.json"
     doc = load_doc(out, args.quick)
+    if args.layer is not None:
+        doc["setup"]["layer"] = args.layer
+        doc["command"] += f" --layer {args.layer}"
     done = {(r["task"], r["method"], r["seed"]) for r in doc["rows"]}
 
     def missing(task: str, method: str, seed: int) -> bool:
@@ -217,7 +227,7 @@ def main() -> int:
         )
 
     start = time.perf_counter()
-    data = load_domains({d for task in tasks for d in bow.split_task(task)}, args.threads)
+    data = load_domains({d for task in tasks for d in bow.split_task(task)}, args.layer)
     print(f"data ready ({time.perf_counter() - start:.0f} s)", flush=True)
 
     for task in tasks:
