@@ -15,6 +15,7 @@ from typing import Any
 
 from domainfit.config import RunConfig
 from domainfit.io_utils import write_json_atomic
+from domainfit.models.backbone import is_pretrained
 
 # A probe trains a head only: the fine-tuning rate of a backbone (1e-5..1e-4) barely moves it.
 PROBE_LR = 1e-3
@@ -27,7 +28,7 @@ def baseline_config(cfg: RunConfig, name: str) -> tuple[RunConfig | None, str]:
     update: dict[str, Any] = {"baselines": [], "name": f"{cfg.name}-{name}"}
     no_adapt = cfg.adapt.model_copy(update={"method": "none"})
     no_adapt.self_training = no_adapt.self_training.model_copy(update={"enabled": False})
-    pretrained = _is_pretrained(cfg)
+    pretrained = is_pretrained(cfg.model)
     if name == "scratch":
         if not pretrained:
             return None, "the model starts from random weights already"
@@ -53,18 +54,6 @@ def baseline_config(cfg: RunConfig, name: str) -> tuple[RunConfig | None, str]:
         raise ValueError(f"unknown baseline {name!r}")
     update["track"] = cfg.track.model_copy(update={"enabled": False})
     return cfg.model_copy(update=update), ""
-
-
-def _is_pretrained(cfg: RunConfig) -> bool:
-    """Hugging Face and local models load weights; timm and torchvision ones only when
-    ``model.weights`` names a file (downloads are off); ``mlp`` never."""
-    from domainfit.models.specs import parse_spec
-
-    assert cfg.model is not None
-    kind = parse_spec(cfg.model.backbone).kind
-    if kind in ("timm", "torchvision"):
-        return cfg.model.weights is not None or cfg.model.allow_download
-    return kind != "mlp" and cfg.model.pretrained
 
 
 def run_baselines(cfg: RunConfig, base_dir: Path | None, run_dir: Path) -> dict[str, Any]:

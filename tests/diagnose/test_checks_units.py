@@ -13,6 +13,7 @@ import domainfit
 from domainfit.config import ModelConfig
 from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
 from domainfit.diagnose.run_findings import ineffective_lr, lr_findings, spikes
+from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
 from tests.models.tiny import WORDS, save_tiny_bert
 
 PLAN = [
@@ -92,7 +93,9 @@ def test_images_unlike_imagenet() -> None:
     rng = np.random.default_rng(0)
     natural = rng.normal(size=(16, 3, 8, 8)).astype(np.float32)
     assert image_mismatch(ds, natural) == []
-    digits = np.full((16, 3, 8, 8), -1.8, dtype=np.float32)  # black background, ImageNet-normed
-    digits[:, :, 3:5, 3:5] = 2.2
+    raw = np.zeros((16, 3, 8, 8), dtype=np.float32)  # grey digits: black ground, a white stroke
+    raw[:, :, 3:5, 3:5] = 1.0
+    digits = (raw - IMAGENET_MEAN) / IMAGENET_STD
     (f,) = image_mismatch(ds, digits)
     assert f.code == "input_mismatch" and f.severity == "medium"
+    assert f.evidence["grayscale"] is True

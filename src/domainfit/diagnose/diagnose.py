@@ -167,7 +167,7 @@ def _input_checks(
     cfg: RunConfig, prepared: PreparedData
 ) -> tuple[list[Finding], list[str], dict[str, str]]:
     from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
-    from domainfit.models.backbone import load_backbone
+    from domainfit.models.backbone import is_pretrained, load_backbone
     from domainfit.models.inputs import image_tensor
     from domainfit.models.specs import parse_spec
 
@@ -185,12 +185,12 @@ def _input_checks(
             if ds.kind == "text":
                 found += text_mismatch(ds, tok, cfg.model)
         return found, ["input_mismatch"], {}
-    if bb.modality == "image" and spec.kind in PRETRAINED_ON_IMAGENET:
+    if bb.modality == "image" and spec.kind in PRETRAINED_ON_IMAGENET and is_pretrained(cfg.model):
         for ds in prepared.clean.values():
             rows = subsample(np.arange(len(ds)), 512, 0)
             found += image_mismatch(ds, image_tensor(ds.subset(rows), cfg.model.image_size))
         return found, ["input_mismatch"], {}
-    return [], [], {"input_mismatch": "the backbone's pretraining statistics are unknown"}
+    return [], [], {"input_mismatch": "no pretraining whose input statistics are known"}
 
 
 def _run_checks(

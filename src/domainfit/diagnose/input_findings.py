@@ -15,6 +15,7 @@ import numpy as np
 from domainfit.config import ModelConfig
 from domainfit.data.dataset import DomainDataset
 from domainfit.diagnose.findings import Finding, Severity, grade
+from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
 
 MAX_TEXTS = 2000  # tokenising more adds time, not information
 
@@ -91,21 +92,25 @@ def image_mismatch(ds: DomainDataset, image: np.ndarray) -> list[Finding]:
         sev = "low"
     if sev is None:
         return []
-    gray = bool(np.allclose(mean, mean[0], atol=0.05)) and bool(np.allclose(std, std[0], atol=0.05))
+    # grey images repeated over three channels are equal before the per-channel normalisation
+    raw = image * IMAGENET_STD + IMAGENET_MEAN
+    gray = bool(np.allclose(raw[:, 0], raw[:, 1], atol=1e-3)) and bool(
+        np.allclose(raw[:, 1], raw[:, 2], atol=1e-3)
+    )
     return [
         Finding(
             "input_mismatch",
             sev,
             f"{ds.domain}'s images are unlike ImageNet after normalisation (channel means "
-            f"{np.round(mean, 2).tolist()}, spreads {np.round(std, 2).tolist()})",
-            {
-                "channel_mean": np.round(mean, 4).tolist(),
-                "channel_std": np.round(std, 4).tolist(),
-                "grayscale": gray,
-            },
+            f"{_rounded(mean, 2)}, spreads {_rounded(std, 2)}" + (", grey" if gray else "") + ")",
+            {"channel_mean": _rounded(mean, 4), "channel_std": _rounded(std, 4), "grayscale": gray},
             "pretrained filters expect natural colour photographs: train more of the network "
             "(strategy.name: full or layerwise_lr), or pretrain on data like yours",
             score=off_mean + off_std,
             domain=ds.domain,
         )
     ]
+
+
+def _rounded(values: np.ndarray, digits: int) -> list[float]:
+    return [round(float(v), digits) for v in values]

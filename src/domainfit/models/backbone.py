@@ -53,6 +53,18 @@ def load_backbone(cfg: ModelConfig, *, input_width: int | None = None) -> Backbo
     return backbone
 
 
+def is_pretrained(cfg: ModelConfig) -> bool:
+    """Whether the backbone starts from learnt weights: Hugging Face and local models load
+    them; timm and torchvision ones only from ``model.weights`` (or an allowed download);
+    ``mlp`` and ``model.pretrained: false`` never."""
+    kind = parse_spec(cfg.backbone).kind
+    if kind == "mlp" or not cfg.pretrained:
+        return False
+    if kind in ("timm", "torchvision"):
+        return cfg.weights is not None or cfg.allow_download
+    return True
+
+
 def reinitialise(model: nn.Module) -> None:
     """Fresh random weights in place (from torch's current generator, so seeded runs repeat):
     the library's own initialisation where it has one (Hugging Face), else each module's

@@ -17,8 +17,8 @@ from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
 
 # ImageNet statistics: what torchvision/timm backbones are usually pretrained with.
-_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
-_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
 
 InputEncoder = Callable[[DomainDataset], dict[str, Any]]
 
@@ -85,4 +85,4 @@ def image_tensor(ds: DomainDataset, size: int) -> np.ndarray:
             f"{ds.domain} holds {ds.kind} data, which an image backbone cannot read",
             "use image files or digit feature sets with an image shape",
         )
-    return ((x - _MEAN) / _STD).astype(np.float32)
+    return ((x - IMAGENET_MEAN) / IMAGENET_STD).astype(np.float32)
