@@ -159,7 +159,13 @@ def _feature_checks(
         return found, ran, skipped
     n_classes = int(src.y.max()) + 1
     found += label_shift(src, tgt, n_classes, seed)
-    found += domain_gap(src, tgt, seed)
+    a = cfg.adapt
+    adapting = (
+        None
+        if not a.enabled
+        else f"adapt.method: {a.method}" + (", self-training" if a.self_training.enabled else "")
+    )
+    found += domain_gap(src, tgt, seed, adapting)
     return found, [*ran, "label_shift", "domain_gap"], skipped
 
 

@@ -175,7 +175,9 @@ def _beyond_sampling_noise(
     return tv > 2.0 * float(np.sqrt(1.0 / len(ys) + 1.0 / max(1, n_target)))
 
 
-def domain_gap(src: Labelled, tgt: Labelled, seed: int = 0) -> list[Finding]:
+def domain_gap(
+    src: Labelled, tgt: Labelled, seed: int = 0, adapting: str | None = None
+) -> list[Finding]:
     """Proxy A-distance and MMD between the domains, against the same statistics between two
     halves of the source: a gap is only a gap if it exceeds that floor."""
     from domainfit.diagnose.shift_stats import domain_gap as measure
@@ -203,9 +205,16 @@ def domain_gap(src: Labelled, tgt: Labelled, seed: int = 0) -> list[Finding]:
                 "mmd2_within_source": round(gap.mmd2_within, 6),
                 "ratio": round(ratio, 2),
             },
-            "adapt.method: dann (or coral / mmd) with data.target as the unlabelled pool; "
-            "train deeper layers (strategy.name: full or layerwise_lr, not linear_probe); "
-            "a few labelled target samples (data.target_labels: 50) help most",
+            (
+                f"measured on the starting backbone; the run adapts ({adapting}): keep "
+                "baselines: [source_only] to see whether that closes it, raise adapt.weight or "
+                "try adapt.method: cdan if not; a few target labels (data.target_labels: 50) "
+                "help most"
+                if adapting
+                else "adapt.method: dann (or coral / mmd) with data.target as the unlabelled "
+                "pool; train deeper layers (strategy.name: full or layerwise_lr, not "
+                "linear_probe); a few labelled target samples (data.target_labels: 50) help most"
+            ),
             score=gap.pad,
             domain=tgt.domain,
         )
