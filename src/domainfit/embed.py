@@ -66,7 +66,7 @@ def embed(
         return compute_features(bb.encoder, encoded, batch_size).numpy()
     sets = cached_feature_sets(
         bb.encoder,
-        str(bb.spec),
+        spec,  # the layer is part of the cache key: each layer's features are their own
         cfg,
         {"all": encoded},
         {"all": ds.ids},

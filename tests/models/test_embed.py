@@ -46,6 +46,11 @@ def test_cache_is_reused_and_keyed_by_settings(tiny_bert: Path, tmp_path: Path) 
     cls = domainfit.embed(ds, f"hf:{tiny_bert}", pooling="cls", cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.safetensors"))) == 2
     assert not np.allclose(cls, first)
+    # a layer's features are cached apart from the last layer's, and equal uncached ones
+    layer1 = domainfit.embed(ds, f"hf:{tiny_bert}", layer=1, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.safetensors"))) == 3
+    assert not np.allclose(layer1, first)
+    np.testing.assert_allclose(layer1, domainfit.embed(ds, f"hf:{tiny_bert}", layer=1), atol=1e-6)
 
 
 def test_a_backbone_built_from_the_data_is_refused() -> None:
