@@ -353,6 +353,16 @@ class AdaptConfig(StrictModel):
         return self.method != "none" or self.self_training.enabled
 
 
+class AugmentOp(BaseModel):
+    """One augmentation: ``op`` names it, ``p`` is the share of training samples it touches
+    (for mixing: the chance per batch), every other key is the op's own parameter, e.g.
+    ``{op: rotate, p: 0.5, degrees: 15}``. Names and parameters are checked when a run starts."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    op: str
+    p: float = Field(1.0, ge=0, le=1)
+
+
 class RankConfig(StrictModel):
     """``domainfit rank``: candidate backbones scored on the labelled training data."""
 
@@ -391,6 +401,9 @@ class RunConfig(StrictModel):
     train: TrainConfig = Field(default_factory=TrainConfig)
     track: TrackConfig = Field(default_factory=TrackConfig)
     rank: RankConfig = Field(default_factory=RankConfig)
+    augment: list[AugmentOp] = Field(
+        default_factory=list, description="training-time augmentation, applied in order"
+    )
     baselines: list[Literal["scratch", "linear_probe", "source_only"]] = Field(
         default_factory=list,
         description="trained alongside on the same splits; the transfer gain over each, with "

@@ -18,6 +18,8 @@ from safetensors.torch import load_file
 
 from domainfit.adapt.adapter import Adapter
 from domainfit.adapt.wiring import build_adapter, final_scores, select_metric, with_labelled_target
+from domainfit.augment.pipeline import Augmenter
+from domainfit.augment.wiring import augmenter_for
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.dataset import DomainDataset
@@ -75,6 +77,7 @@ class Session:
     label_std: float = 1.0
     preprocessor: FeaturePipeline | None = None
     adapter: Adapter | None = None
+    augmenter: Augmenter | None = None
 
     def loss(self) -> torch.nn.Module:
         return loss_for(self.task, self.label_std)
@@ -132,6 +135,7 @@ def build_session(
     """``prepared`` (one fold of it, for k-fold runs) saves loading the data again."""
     prepared = prepared if prepared is not None else prepare_data(cfg, base_dir)
     parts = build_model(cfg, prepared)
+    augmenter = augmenter_for(cfg, parts)  # checked before anything expensive
     backbone, model, classes = parts.backbone, parts.model, parts.classes
     encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
@@ -160,6 +164,7 @@ def build_session(
         parts.label_std,
         parts.preprocessor,
         adapter,
+        augmenter,
     )
 
 
@@ -235,6 +240,7 @@ def train_session(
         penalty=s.strategy.penalty if s.strategy.has_penalty else None,
         checkpoint_every=cfg.train.checkpoint_every_steps,
         adapter=s.adapter,
+        augment=s.augmenter,
         select_metric=select_metric(cfg),
         task=s.task,
     )

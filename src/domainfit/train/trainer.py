@@ -89,6 +89,8 @@ class Trainer:
         hooks: Any = None,
         penalty: Callable[[nn.Module], torch.Tensor | None] | None = None,
         adapter: Adapter | None = None,
+        augment: Callable[[dict[str, torch.Tensor], int, int], dict[str, torch.Tensor]]
+        | None = None,
         select_metric: str | None = None,
         task: str = "multiclass",
     ) -> None:
@@ -101,6 +103,8 @@ class Trainer:
         self.model = model.to(self.accelerator.device)
         self.loss_fn = loss_fn
         self.adapter, self.task = adapter, task
+        # training batches only; called with (batch, epoch, batch position) on the CPU
+        self.augment = augment
         # "last", a validator ("val.target_im"), or None for early stopping's metric / val.loss
         self.select_metric = select_metric
         # the domain loss's own parameters (a discriminator) train and checkpoint with the model
@@ -181,6 +185,8 @@ class Trainer:
         every = self.cfg.eval_every_steps
         self.bar.epoch_start(self.state.epoch, self.state.next_batch)
         for b, batch in enumerate(batches, start=self.state.next_batch):
+            if self.augment is not None:
+                batch = self.augment(batch, self.state.epoch, b)
             batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
             with self.accelerator.autocast():
                 if self.adapter is None:

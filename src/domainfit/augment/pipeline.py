@@ -1,0 +1,151 @@
+"""The augmenter: ``augment:`` operations on each training batch.
+
+Every batch gets its own generator, seeded from (run seed, epoch, batch position): the same
+run draws the same augmentations, and a resumed run continues exactly. Each operation applies
+to a random share ``p`` of the batch's samples (mixing: to the whole batch with probability
+``p``), in the listed order; mixing runs last. Image operations see [0, 1] pixels (the
+ImageNet normalisation is undone around them).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from domainfit.augment import image_ops, mixing, text_ops
+from domainfit.errors import ConfigError
+
+IMAGE_OPS: dict[str, Callable[..., torch.Tensor]] = {
+    "hflip": image_ops.hflip,
+    "vflip": image_ops.vflip,
+    "rotate": image_ops.rotate,
+    "translate": image_ops.translate,
+    "scale": image_ops.scale,
+    "affine": image_ops.affine,
+    "resized_crop": image_ops.resized_crop,
+    "color_jitter": image_ops.color_jitter,
+    "grayscale": image_ops.grayscale,
+    "blur": image_ops.blur,
+    "noise": image_ops.noise,
+    "randaugment": image_ops.randaugment,
+    "trivialaugment": image_ops.trivialaugment,
+}
+TEXT_OPS: dict[str, Callable[..., list[int]]] = {
+    "token_delete": text_ops.delete,
+    "token_swap": text_ops.swap,
+    "token_insert": text_ops.insert,
+    "token_mask": text_ops.mask,
+}
+MIX_OPS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {
+    "mixup": mixing.mixup,
+    "cutmix": mixing.cutmix,
+}
+MODALITY = {
+    **{k: "image" for k in IMAGE_OPS},
+    **{k: "text" for k in TEXT_OPS},
+    "mixup": "image or features",
+    "cutmix": "image",
+}
+
+
+def known_ops() -> list[str]:
+    return [*IMAGE_OPS, *TEXT_OPS, *MIX_OPS]
+
+
+@dataclass
+class Step:
+    name: str
+    p: float
+    params: dict[str, Any]
+    fn: Callable[..., Any]
+
+
+@dataclass
+class Augmenter:
+    steps: list[Step]
+    seed: int
+    task: str
+    n_classes: int
+    pad_id: int = 0
+    max_length: int = 512
+    mean: torch.Tensor | None = None  # per-channel normalisation undone around image ops
+    std: torch.Tensor | None = None
+    mixes: list[Step] = field(default_factory=list)
+
+    def generator(self, epoch: int, index: int) -> torch.Generator:
+        state = np.random.SeedSequence([self.seed, epoch, index]).generate_state(2)
+        return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+    def __call__(self, batch: dict[str, torch.Tensor], epoch: int, index: int) -> dict:
+        gen = self.generator(epoch, index)
+        out = dict(batch)
+        n = next(iter(batch.values())).shape[0]
+        if "input_ids" in out:
+            for s in self.steps:
+                chosen = torch.rand(n, generator=gen) < s.p
+                out = text_ops.apply_rows(
+                    out, gen, chosen, s.fn, s.params, self.pad_id, self.max_length
+                )
+        elif self.steps and "x" in out:
+            chosen = [torch.rand(n, generator=gen) < s.p for s in self.steps]
+            if any(bool(c.any()) for c in chosen):  # untouched batches stay bit-identical
+                x = out["x"]
+                raw = x * self.std + self.mean if self.mean is not None else x.clone()
+                for s, c in zip(self.steps, chosen, strict=True):
+                    if bool(c.any()):
+                        raw[c] = s.fn(raw[c], gen, **s.params).to(raw.dtype)
+                out["x"] = (raw - self.mean) / self.std if self.mean is not None else raw
+        for s in self.mixes:
+            if float(torch.rand(1, generator=gen)) < s.p and "labels" in out:
+                y = mixing.soft_labels(out["labels"], self.task, self.n_classes)
+                out["x"], out["labels"] = s.fn(out["x"], y, gen, **s.params)
+        return out
+
+
+def build_augmenter(
+    ops: list[dict[str, Any]],
+    modality: str,
+    *,
+    seed: int,
+    task: str,
+    n_classes: int,
+    pad_id: int = 0,
+    max_length: int = 512,
+    mask_id: int | None = None,
+) -> Augmenter | None:
+    """The configured operations, checked against the data's modality and their parameters;
+    None when there are none."""
+    if not ops:
+        return None
+    steps, mixes = [], []
+    for raw in ops:
+        spec = dict(raw)
+        name, p = str(spec.pop("op")), float(spec.pop("p", 1.0))
+        fn = {**IMAGE_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
+        if fn is None:
+            raise ConfigError(
+                f"augment op {name!r} is unknown", f"use one of {', '.join(known_ops())}"
+            )
+        allowed = MODALITY[name]
+        if modality not in allowed.split(" or "):
+            raise ConfigError(
+                f"augment op {name!r} works on {allowed} inputs, but the model reads {modality}",
+                "remove it, or choose an operation for this kind of data",
+            )
+        if name == "token_mask" and "mask_id" not in spec:
+            spec["mask_id"] = mask_id if mask_id is not None else pad_id
+        takes = list(inspect.signature(fn).parameters)[3 if name in MIX_OPS else 2 :]
+        unknown = sorted(set(spec) - set(takes))
+        if unknown:
+            raise ConfigError(
+                f"augment op {name!r} has no parameter {', '.join(unknown)}",
+                f"its parameters: {', '.join(takes) or 'none'} (and p)",
+            )
+        step = Step(name, p, spec, fn)
+        (mixes if name in MIX_OPS else steps).append(step)
+    return Augmenter(steps, seed, task, n_classes, pad_id, max_length, mixes=mixes)

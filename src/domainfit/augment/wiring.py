@@ -1,0 +1,52 @@
+"""The run's augmenter, built from ``augment:`` and the model that will read the batches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from domainfit.augment.pipeline import Augmenter, build_augmenter
+from domainfit.config import RunConfig
+from domainfit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from domainfit.fit import ModelParts
+
+
+def augmenter_for(cfg: RunConfig, parts: ModelParts) -> Augmenter | None:
+    if not cfg.augment:
+        return None
+    assert cfg.model is not None
+    modality = parts.backbone.modality
+    if parts.strategy.caches_features:
+        if any(op.op != "mixup" for op in cfg.augment):
+            raise ConfigError(
+                f"strategy {cfg.strategy.name} trains on cached backbone features: input "
+                "augmentation cannot reach them",
+                "use strategy.name: frozen (same training, encoder run every step) or keep "
+                "only mixup (feature-space mixing)",
+            )
+        modality = "features"
+    pad_id, mask_id = 0, None
+    if modality == "text" and parts.backbone.tokenizer_path is not None:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(parts.backbone.tokenizer_path, local_files_only=True)
+        pad_id = int(tok.pad_token_id or 0)
+        mask_id = tok.mask_token_id if tok.mask_token_id is not None else tok.unk_token_id
+    aug = build_augmenter(
+        [op.model_dump() for op in cfg.augment],
+        modality,
+        seed=cfg.seed,
+        task=parts.task,
+        n_classes=len(parts.classes),
+        pad_id=pad_id,
+        max_length=cfg.model.max_length,
+        mask_id=mask_id,
+    )
+    if aug is not None and modality == "image":
+        from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
+
+        aug.mean, aug.std = torch.from_numpy(IMAGENET_MEAN), torch.from_numpy(IMAGENET_STD)
+    return aug

@@ -1,0 +1,76 @@
+"""Augmentation inside ``fit``: training batches only, reproducible, refused where it cannot
+apply, before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import domainfit
+from domainfit.errors import ConfigError
+from tests.models.tiny import save_tiny_bert, write_image_folder, write_reviews_csv
+
+
+def _image_cfg(root: Path, augment: list[dict]) -> dict:
+    return {
+        "seed": 0,
+        "data": {"source": str(root)},
+        "model": {"backbone": "timm:resnet10t", "image_size": 16},
+        "train": {"epochs": 2, "batch_size": 8, "lr": 1e-2},
+        "augment": augment,
+        "track": {"enabled": False},
+    }
+
+
+def test_image_augmentation_is_reproducible_and_changes_training(tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path / "imgs", n=12)
+    ops = [{"op": "hflip", "p": 0.5}, {"op": "rotate", "degrees": 15}, {"op": "mixup"}]
+    a = domainfit.fit(_image_cfg(root, ops), out=tmp_path / "a")
+    b = domainfit.fit(_image_cfg(root, ops), out=tmp_path / "b")
+    plain = domainfit.fit(_image_cfg(root, []), out=tmp_path / "plain")
+    wa, wb, wp = (load_file(str(r.dir / "model" / "model.safetensors")) for r in (a, b, plain))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)  # same seed: same augmented batches
+    assert any(not torch.equal(wa[k], wp[k]) for k in wa)  # and they differ from no augment
+    # evaluation splits are never augmented: the same weights score the same
+    ev = domainfit.evaluate(a.dir)
+    assert ev["source.test"]["metrics"]["accuracy"] == a.metrics["source.test.accuracy"]
+
+
+def test_text_augmentation_trains(tmp_path: Path) -> None:
+    bert = save_tiny_bert(tmp_path / "bert")
+    cfg = {
+        "data": {"source": str(write_reviews_csv(tmp_path / "r.csv", n=80))},
+        "model": {"backbone": f"hf:{bert}", "max_length": 16},
+        "train": {"epochs": 3, "batch_size": 8, "lr": 5e-3},
+        "augment": [{"op": "token_delete", "rate": 0.2, "p": 0.5}, {"op": "token_mask"}],
+        "track": {"enabled": False},
+    }
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert run.metrics["source.test.accuracy"] >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("augment", "strategy", "match"),
+    [
+        ([{"op": "rotate"}], "full", "works on image inputs"),
+        ([{"op": "token_swap"}], "linear_probe", "cached backbone features"),
+        ([{"op": "spin"}], "full", "unknown"),
+    ],
+)
+def test_refused_before_anything_is_written(
+    augment: list[dict], strategy: str, match: str, tmp_path: Path
+) -> None:
+    bert = save_tiny_bert(tmp_path / "bert")
+    cfg = {
+        "data": {"source": str(write_reviews_csv(tmp_path / "r.csv", n=40))},
+        "model": {"backbone": f"hf:{bert}", "max_length": 16},
+        "strategy": {"name": strategy, "cache_dir": str(tmp_path / "cache")},
+        "augment": augment,
+        "track": {"enabled": False},
+    }
+    with pytest.raises(ConfigError, match=match):
+        domainfit.fit(cfg, out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,89 @@
+"""Augmentation operations: shapes kept, inputs changed, labels mixed right, reproducible."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from domainfit.augment import mixing, text_ops
+from domainfit.augment.pipeline import IMAGE_OPS, build_augmenter
+from domainfit.errors import ConfigError
+
+
+def _images(n: int = 6, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand((n, 3, 16, 16), generator=g)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_OPS))
+def test_image_op_keeps_shape_and_range_and_repeats(name: str) -> None:
+    x = _images()
+    params = {"degrees": 10.0} if name == "affine" else {}  # its defaults are the identity
+    a = IMAGE_OPS[name](x.clone(), torch.Generator().manual_seed(1), **params)
+    b = IMAGE_OPS[name](x.clone(), torch.Generator().manual_seed(1), **params)
+    assert a.shape == x.shape and a.dtype == x.dtype
+    assert float(a.min()) >= -1e-6 and float(a.max()) <= 1 + 1e-6
+    assert torch.equal(a, b)  # the generator alone decides
+    assert not torch.allclose(a, x)  # it did something
+
+
+def _text_batch() -> dict[str, torch.Tensor]:
+    rows = [[101, 5, 6, 7, 8, 9, 102], [101, 11, 12, 102]]
+    return text_ops._pack(rows, 0, torch.zeros(1))
+
+
+@pytest.mark.parametrize("op", [text_ops.delete, text_ops.swap, text_ops.insert, text_ops.mask])
+def test_token_ops_keep_the_special_tokens(op: object) -> None:
+    gen = torch.Generator().manual_seed(0)
+    batch = _text_batch()
+    params = {"rate": 0.5} if op is not text_ops.mask else {"rate": 0.9, "mask_id": 103}
+    out = text_ops.apply_rows(batch, gen, torch.tensor([True, True]), op, params, 0, 8)
+    for i, row in enumerate(text_ops._rows(out)):
+        assert row[0] == 101 and row[-1] == 102 and len(row) <= 8
+        original = text_ops._rows(batch)[i]
+        if op is text_ops.delete:
+            assert len(row) <= len(original)
+        if op is text_ops.insert:
+            assert len(row) > len(original) and set(row) <= set(original)
+        if op is text_ops.swap:
+            assert sorted(row) == sorted(original)
+        if op is text_ops.mask:
+            assert 103 in row
+    assert out["attention_mask"].sum(1).tolist() == [len(r) for r in text_ops._rows(out)]
+
+
+def test_mixup_and_cutmix_weight_the_labels() -> None:
+    x = _images(8)
+    y = mixing.soft_labels(torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), "multiclass", 3)
+    _, ym = mixing.mixup(x, y, torch.Generator().manual_seed(0), alpha=0.4)
+    assert torch.allclose(ym.sum(1), torch.ones(8))
+    xc, yc = mixing.cutmix(x, y, torch.Generator().manual_seed(0), alpha=1.0)
+    changed = (xc != x).any(dim=1)  # (N, H, W): pixels from the partner
+    share = changed.float().mean().item()
+    # the label weight of the partner equals the pasted area (where partners differ)
+    assert torch.allclose(yc.sum(1), torch.ones(8))
+    assert abs((1 - yc.max(1).values).mean().item() - share) < 0.2
+
+
+def test_augmenter_is_reproducible_and_p0_is_identity() -> None:
+    ops = [{"op": "rotate", "degrees": 20, "p": 0.5}, {"op": "mixup", "alpha": 0.2}]
+    aug = build_augmenter(ops, "image", seed=3, task="multiclass", n_classes=3)
+    assert aug is not None
+    batch = {"x": _images(), "labels": torch.tensor([0, 1, 2, 0, 1, 2])}
+    a, b = aug(batch, epoch=1, index=4), aug(batch, epoch=1, index=4)
+    assert torch.equal(a["x"], b["x"]) and torch.equal(a["labels"], b["labels"])
+    c = aug(batch, epoch=1, index=5)
+    assert not torch.equal(a["x"], c["x"])
+    none = build_augmenter(
+        [{"op": "rotate", "p": 0.0}], "image", seed=0, task="binary", n_classes=2
+    )
+    assert none is not None and torch.equal(none(batch, 0, 0)["x"], batch["x"])
+
+
+def test_bad_ops_are_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown"):
+        build_augmenter([{"op": "warp"}], "image", seed=0, task="binary", n_classes=2)
+    with pytest.raises(ConfigError, match="works on image inputs"):
+        build_augmenter([{"op": "rotate"}], "text", seed=0, task="binary", n_classes=2)
+    with pytest.raises(ConfigError, match="no parameter angle"):
+        build_augmenter([{"op": "rotate", "angle": 3}], "image", seed=0, task="binary", n_classes=2)
