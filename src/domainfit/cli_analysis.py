@@ -129,3 +129,29 @@ def diagnose(
         result.write(json_path)
     if not quiet:
         render_diagnosis(result, Console(highlight=False))
+
+
+@app.command("augment-preview")
+def augment_preview(
+    config: Annotated[str, typer.Argument(help="Run config (YAML) with an augment: list.")],
+    n: Annotated[int, typer.Option("--n", help="Training samples shown.")] = 16,
+    out: Annotated[Path, typer.Option(help="Folder for the preview.")] = Path(
+        "runs/augment-preview"
+    ),
+    set_: SetOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """What the model will see: training samples before and after augmentation (an image grid,
+    or before/after text pairs).
+
+    Example: domainfit augment-preview examples/digits_augment.yaml --n 16 --out runs/preview
+    """
+    from domainfit.augment.preview import write_preview
+    from domainfit.config_io import load_config
+
+    cfg = load_config(config, list(set_ or []))
+    with silenced(quiet):
+        paths = write_preview(cfg, Path(config).parent, n, out)
+    if not quiet:
+        for p in paths:
+            Console().print(f"preview written to {p}")

@@ -324,7 +324,7 @@ def _label_stats(prepared: PreparedData) -> tuple[float, float]:
     return float(y.mean()), std if std > 0 else 1.0
 
 
-def _label_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray | None:
+def label_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray | None:
     if ds.labels is None or ds.missing_labels().all():
         return None
     if not classes:  # regression
@@ -346,7 +346,7 @@ def _encoded_sets(
             if len(fold[part]) == 0:
                 continue
             sub = ds.subset(fold[part])
-            sets[f"{role}.{part}"] = EncodedSet(encode(sub), _label_ids(sub, classes), pad_id)
+            sets[f"{role}.{part}"] = EncodedSet(encode(sub), label_ids(sub, classes), pad_id)
     return sets
 
 

@@ -74,3 +74,26 @@ def test_refused_before_anything_is_written(
     with pytest.raises(ConfigError, match=match):
         domainfit.fit(cfg, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_preview_image_grid_and_text_pairs(tmp_path: Path) -> None:
+    from domainfit.cli import main
+
+    root = write_image_folder(tmp_path / "imgs", n=6)
+    import yaml
+
+    cfg_path = tmp_path / "img.yaml"
+    cfg_path.write_text(yaml.safe_dump(_image_cfg(root, [{"op": "rotate", "degrees": 30}])))
+    assert main(["augment-preview", str(cfg_path), "--n", "4", "--out", str(tmp_path / "p")]) == 0
+    png = tmp_path / "p" / "augment_preview.png"
+    assert png.is_file() and png.stat().st_size > 1000
+    bert = save_tiny_bert(tmp_path / "bert")
+    text_cfg = {
+        "data": {"source": str(write_reviews_csv(tmp_path / "r.csv", n=40))},
+        "model": {"backbone": f"hf:{bert}", "max_length": 16},
+        "augment": [{"op": "token_mask", "rate": 0.5}],
+    }
+    cfg_path.write_text(yaml.safe_dump(text_cfg))
+    assert main(["augment-preview", str(cfg_path), "--n", "3", "--out", str(tmp_path / "t")]) == 0
+    md = (tmp_path / "t" / "augment_preview.md").read_text()
+    assert md.count("before:") == 3 and "[MASK]" in md
