@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 from domainfit.adapt.adapter import Adapter
 from domainfit.adapt.wiring import build_adapter, final_scores, select_metric, with_labelled_target
 from domainfit.augment.pipeline import Augmenter
-from domainfit.augment.wiring import augmenter_for
+from domainfit.augment.wiring import augmenter_for, give_target
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.dataset import DomainDataset
@@ -139,6 +139,7 @@ def build_session(
     backbone, model, classes = parts.backbone, parts.model, parts.classes
     encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
+    give_target(augmenter, sets)
     trained: torch.nn.Module = model
     if parts.strategy.caches_features:
         # linear_probe: the encoder is fixed and in eval mode, so its features are computed

@@ -97,3 +97,15 @@ def test_preview_image_grid_and_text_pairs(tmp_path: Path) -> None:
     assert main(["augment-preview", str(cfg_path), "--n", "3", "--out", str(tmp_path / "t")]) == 0
     md = (tmp_path / "t" / "augment_preview.md").read_text()
     assert md.count("before:") == 3 and "[MASK]" in md
+
+
+def test_fourier_adaptation_reads_the_target(tmp_path: Path) -> None:
+    src = write_image_folder(tmp_path / "src", n=8)
+    tgt = write_image_folder(tmp_path / "tgt", n=8, seed=1)
+    cfg = _image_cfg(src, [{"op": "fda", "beta": 0.1}, {"op": "match_histogram", "p": 0.5}])
+    with pytest.raises(ConfigError, match="data.target is not set"):
+        domainfit.fit(cfg, out=tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    cfg["data"]["target"] = str(tgt)
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert "target.test.accuracy" in run.metrics

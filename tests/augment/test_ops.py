@@ -87,3 +87,31 @@ def test_bad_ops_are_refused() -> None:
         build_augmenter([{"op": "rotate"}], "text", seed=0, task="binary", n_classes=2)
     with pytest.raises(ConfigError, match="no parameter angle"):
         build_augmenter([{"op": "rotate", "angle": 3}], "image", seed=0, task="binary", n_classes=2)
+
+
+def test_domain_ops_move_source_images_towards_the_target() -> None:
+    from domainfit.augment import domain_ops
+
+    gen = torch.Generator().manual_seed(0)
+    dark = 0.2 * _images(4)
+    bright = 0.5 + 0.2 * _images(1, seed=5)  # one target image: every partner is it
+    stats = domain_ops.match_stats(dark, gen, bright)
+    assert torch.allclose(stats.mean((-2, -1)), bright.mean((-2, -1)).expand(4, 3), atol=1e-4)
+    hist = domain_ops.match_histogram(dark, gen, bright)
+    assert torch.equal(
+        hist.reshape(4, 3, -1).sort(-1).values,
+        bright.reshape(1, 3, -1).sort(-1).values.expand(4, 3, -1),
+    )
+    # the histogram keeps each source image's pixel order (its content)
+    assert torch.equal(hist.reshape(4, 3, -1).argsort(-1), dark.reshape(4, 3, -1).argsort(-1))
+    fda = domain_ops.fda(dark, gen, bright, beta=0.1)
+    assert (fda.mean() - bright.mean()).abs() < (dark.mean() - bright.mean()).abs() / 2
+    phase_kept = torch.corrcoef(torch.stack([fda[0].flatten(), dark[0].flatten()]))[0, 1]
+    assert phase_kept > 0.5  # the content (phase) is the source's
+
+
+def test_domain_ops_need_a_target(tmp_path: object) -> None:
+    aug = build_augmenter([{"op": "fda", "beta": 0.1}], "image", seed=0, task="binary", n_classes=2)
+    assert aug is not None and aug.needs_target
+    with pytest.raises(ConfigError, match="no parameter target"):
+        build_augmenter([{"op": "fda", "target": 1}], "image", seed=0, task="binary", n_classes=2)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from domainfit.augment import image_ops, mixing, text_ops
+from domainfit.augment import domain_ops, image_ops, mixing, text_ops
 from domainfit.errors import ConfigError
 
 IMAGE_OPS: dict[str, Callable[..., torch.Tensor]] = {
@@ -35,6 +35,12 @@ IMAGE_OPS: dict[str, Callable[..., torch.Tensor]] = {
     "randaugment": image_ops.randaugment,
     "trivialaugment": image_ops.trivialaugment,
 }
+# these read the target's images (``Augmenter.target``): their parameter ``target`` is filled in
+DOMAIN_OPS: dict[str, Callable[..., torch.Tensor]] = {
+    "fda": domain_ops.fda,
+    "match_stats": domain_ops.match_stats,
+    "match_histogram": domain_ops.match_histogram,
+}
 TEXT_OPS: dict[str, Callable[..., list[int]]] = {
     "token_delete": text_ops.delete,
     "token_swap": text_ops.swap,
@@ -47,6 +53,7 @@ MIX_OPS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {
 }
 MODALITY = {
     **{k: "image" for k in IMAGE_OPS},
+    **{k: "image" for k in DOMAIN_OPS},
     **{k: "text" for k in TEXT_OPS},
     "mixup": "image or features",
     "cutmix": "image",
@@ -54,7 +61,7 @@ MODALITY = {
 
 
 def known_ops() -> list[str]:
-    return [*IMAGE_OPS, *TEXT_OPS, *MIX_OPS]
+    return [*IMAGE_OPS, *DOMAIN_OPS, *TEXT_OPS, *MIX_OPS]
 
 
 @dataclass
@@ -76,6 +83,15 @@ class Augmenter:
     mean: torch.Tensor | None = None  # per-channel normalisation undone around image ops
     std: torch.Tensor | None = None
     mixes: list[Step] = field(default_factory=list)
+    target: torch.Tensor | None = None  # [0, 1] target images for the domain operations
+
+    @property
+    def needs_target(self) -> bool:
+        return any(s.name in DOMAIN_OPS for s in self.steps)
+
+    def set_target(self, normalised: Any) -> None:
+        x = torch.as_tensor(np.asarray(normalised, dtype=np.float32))
+        self.target = x * self.std + self.mean if self.mean is not None else x
 
     def generator(self, epoch: int, index: int) -> torch.Generator:
         state = np.random.SeedSequence([self.seed, epoch, index]).generate_state(2)
@@ -98,7 +114,8 @@ class Augmenter:
                 raw = x * self.std + self.mean if self.mean is not None else x.clone()
                 for s, c in zip(self.steps, chosen, strict=True):
                     if bool(c.any()):
-                        raw[c] = s.fn(raw[c], gen, **s.params).to(raw.dtype)
+                        extra = {"target": self.target} if s.name in DOMAIN_OPS else {}
+                        raw[c] = s.fn(raw[c], gen, **extra, **s.params).to(raw.dtype)
                 out["x"] = (raw - self.mean) / self.std if self.mean is not None else raw
         for s in self.mixes:
             if float(torch.rand(1, generator=gen)) < s.p and "labels" in out:
@@ -126,7 +143,7 @@ def build_augmenter(
     for raw in ops:
         spec = dict(raw)
         name, p = str(spec.pop("op")), float(spec.pop("p", 1.0))
-        fn = {**IMAGE_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
+        fn = {**IMAGE_OPS, **DOMAIN_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
         if fn is None:
             raise ConfigError(
                 f"augment op {name!r} is unknown", f"use one of {', '.join(known_ops())}"
@@ -139,7 +156,9 @@ def build_augmenter(
             )
         if name == "token_mask" and "mask_id" not in spec:
             spec["mask_id"] = mask_id if mask_id is not None else pad_id
-        takes = list(inspect.signature(fn).parameters)[3 if name in MIX_OPS else 2 :]
+        takes = list(inspect.signature(fn).parameters)[
+            3 if name in (*MIX_OPS, *DOMAIN_OPS) else 2 :
+        ]
         unknown = sorted(set(spec) - set(takes))
         if unknown:
             raise ConfigError(

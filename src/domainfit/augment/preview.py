@@ -31,6 +31,10 @@ def write_preview(cfg: RunConfig, base_dir: Path | None, n: int, out: Path) -> l
     pick = np.sort(rng.choice(train, size=min(n, len(train)), replace=False))
     sub = src.subset(pick)
     data = EncodedSet(encode(sub), label_ids(sub, parts.classes), pad_id)
+    if aug.needs_target:
+        tgt = prepared.clean["target"]
+        some = rng.choice(len(tgt), size=min(256, len(tgt)), replace=False)
+        aug.set_target(encode(tgt.subset(np.sort(some)))["x"])
     before = data.batch(np.arange(len(data)))
     after = aug(before, epoch=0, index=0)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from domainfit.augment.pipeline import Augmenter, build_augmenter
+from domainfit.augment.pipeline import DOMAIN_OPS, Augmenter, build_augmenter
 from domainfit.config import RunConfig
+from domainfit.data.loaders import EncodedSet
 from domainfit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -49,4 +50,22 @@ def augmenter_for(cfg: RunConfig, parts: ModelParts) -> Augmenter | None:
         from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
 
         aug.mean, aug.std = torch.from_numpy(IMAGENET_MEAN), torch.from_numpy(IMAGENET_STD)
+    if aug is not None and aug.needs_target and cfg.data.target is None:
+        names = ", ".join(s.name for s in aug.steps if s.name in DOMAIN_OPS)
+        raise ConfigError(
+            f"augment ops {names} make source images look like the target's, but data.target "
+            "is not set",
+            "set data.target (labels are not needed)",
+        )
     return aug
+
+
+def give_target(aug: Augmenter | None, sets: dict[str, EncodedSet]) -> None:
+    """The target's images for the domain operations: its training split (all of it under
+    the transductive protocol)."""
+    if aug is None or not aug.needs_target:
+        return
+    for name in ("target.train", "target.test"):
+        if name in sets and len(sets[name]):
+            aug.set_target(sets[name].inputs["x"])
+            return
