@@ -109,3 +109,13 @@ def test_fourier_adaptation_reads_the_target(tmp_path: Path) -> None:
     cfg["data"]["target"] = str(tgt)
     run = domainfit.fit(cfg, out=tmp_path / "run")
     assert "target.test.accuracy" in run.metrics
+
+
+@pytest.mark.parametrize("op", [{"op": "mixstyle", "p": 0.5}, {"op": "pgd", "eps": 0.05}])
+def test_network_level_ops_train(op: dict, tmp_path: Path) -> None:
+    root = write_image_folder(tmp_path / "imgs", n=8)
+    run = domainfit.fit(_image_cfg(root, [op]), out=tmp_path / "run")
+    plain = domainfit.fit(_image_cfg(root, []), out=tmp_path / "plain")
+    wa = load_file(str(run.dir / "model" / "model.safetensors"))
+    wp = load_file(str(plain.dir / "model" / "model.safetensors"))
+    assert any(not torch.equal(wa[k], wp[k]) for k in wa)

@@ -115,3 +115,46 @@ def test_domain_ops_need_a_target(tmp_path: object) -> None:
     assert aug is not None and aug.needs_target
     with pytest.raises(ConfigError, match="no parameter target"):
         build_augmenter([{"op": "fda", "target": 1}], "image", seed=0, task="binary", n_classes=2)
+
+
+def test_mixstyle_acts_in_training_only() -> None:
+    from torch import nn
+
+    from domainfit.augment.feature_ops import add_mixstyle
+
+    torch.manual_seed(0)
+    net = nn.Sequential()
+    net.add_module("stage1", nn.Conv2d(3, 4, 3, padding=1))
+    net.add_module("stage2", nn.Conv2d(4, 4, 3, padding=1))
+    x = _images(6)
+    net.eval()
+    plain = net(x)
+    add_mixstyle(net, ["stage1"], p=1.0, alpha=0.1)
+    assert torch.equal(net(x), plain)  # evaluation: untouched
+    net.train()
+    assert not torch.allclose(net(x), plain)
+    with pytest.raises(ValueError, match="no module 'stage9'"):
+        add_mixstyle(net, ["stage9"], p=1.0, alpha=0.1)
+
+
+def test_adversarial_loss_is_higher_and_bounded() -> None:
+    from torch import nn
+
+    from domainfit.augment.feature_ops import adversarial_loss
+
+    torch.manual_seed(0)
+    lin = nn.Linear(4, 3)
+
+    class Model(nn.Module):
+        def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+            return lin(batch["x"])
+
+    batch = {"x": torch.randn(16, 4), "labels": torch.randint(0, 3, (16,))}
+    loss_fn = nn.CrossEntropyLoss()
+    clean = loss_fn(lin(batch["x"]), batch["labels"])
+    fgsm = adversarial_loss(Model(), loss_fn, batch, 0.1, 1, 0.1)
+    pgd = adversarial_loss(Model(), loss_fn, batch, 0.1, 5, 0.05)
+    assert fgsm > clean and pgd >= fgsm - 1e-4
+    # within eps, the worst case of a linear model is reached by one signed step: no overshoot
+    worst = adversarial_loss(Model(), loss_fn, batch, 0.1, 20, 0.5).detach()
+    assert abs(float(worst) - float(fgsm.detach())) < 0.05

@@ -51,7 +51,16 @@ MIX_OPS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor]]] = {
     "mixup": mixing.mixup,
     "cutmix": mixing.cutmix,
 }
+# inside the network (mixstyle) or in the loss (fgsm, pgd): op -> its parameters and defaults
+MODEL_OPS: dict[str, dict[str, Any]] = {
+    "mixstyle": {"alpha": 0.1, "layers": None},
+    "fgsm": {"eps": 0.03},
+    "pgd": {"eps": 0.03, "steps": 3, "step_size": None},
+}
 MODALITY = {
+    "mixstyle": "image",
+    "fgsm": "image or features",
+    "pgd": "image or features",
     **{k: "image" for k in IMAGE_OPS},
     **{k: "image" for k in DOMAIN_OPS},
     **{k: "text" for k in TEXT_OPS},
@@ -61,7 +70,7 @@ MODALITY = {
 
 
 def known_ops() -> list[str]:
-    return [*IMAGE_OPS, *DOMAIN_OPS, *TEXT_OPS, *MIX_OPS]
+    return [*IMAGE_OPS, *DOMAIN_OPS, *TEXT_OPS, *MIX_OPS, *MODEL_OPS]
 
 
 @dataclass
@@ -84,6 +93,7 @@ class Augmenter:
     std: torch.Tensor | None = None
     mixes: list[Step] = field(default_factory=list)
     target: torch.Tensor | None = None  # [0, 1] target images for the domain operations
+    model_ops: dict[str, dict[str, Any]] = field(default_factory=dict)  # mixstyle, fgsm, pgd
 
     @property
     def needs_target(self) -> bool:
@@ -140,20 +150,26 @@ def build_augmenter(
     if not ops:
         return None
     steps, mixes = [], []
+    model_ops: dict[str, dict[str, Any]] = {}
     for raw in ops:
         spec = dict(raw)
         name, p = str(spec.pop("op")), float(spec.pop("p", 1.0))
         fn = {**IMAGE_OPS, **DOMAIN_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
+        if fn is None and name in MODEL_OPS:
+            _check_modality(name, modality)
+            unknown = sorted(set(spec) - set(MODEL_OPS[name]))
+            if unknown:
+                raise ConfigError(
+                    f"augment op {name!r} has no parameter {', '.join(unknown)}",
+                    f"its parameters: {', '.join(MODEL_OPS[name])} (and p)",
+                )
+            model_ops[name] = {**MODEL_OPS[name], **spec, "p": p}
+            continue
         if fn is None:
             raise ConfigError(
                 f"augment op {name!r} is unknown", f"use one of {', '.join(known_ops())}"
             )
-        allowed = MODALITY[name]
-        if modality not in allowed.split(" or "):
-            raise ConfigError(
-                f"augment op {name!r} works on {allowed} inputs, but the model reads {modality}",
-                "remove it, or choose an operation for this kind of data",
-            )
+        _check_modality(name, modality)
         if name == "token_mask" and "mask_id" not in spec:
             spec["mask_id"] = mask_id if mask_id is not None else pad_id
         takes = list(inspect.signature(fn).parameters)[
@@ -167,4 +183,17 @@ def build_augmenter(
             )
         step = Step(name, p, spec, fn)
         (mixes if name in MIX_OPS else steps).append(step)
-    return Augmenter(steps, seed, task, n_classes, pad_id, max_length, mixes=mixes)
+    if "fgsm" in model_ops and "pgd" in model_ops:
+        raise ConfigError("augment has both fgsm and pgd", "keep one adversarial op")
+    return Augmenter(
+        steps, seed, task, n_classes, pad_id, max_length, mixes=mixes, model_ops=model_ops
+    )
+
+
+def _check_modality(name: str, modality: str) -> None:
+    allowed = MODALITY[name]
+    if modality not in allowed.split(" or "):
+        raise ConfigError(
+            f"augment op {name!r} works on {allowed} inputs, but the model reads {modality}",
+            "remove it, or choose an operation for this kind of data",
+        )

@@ -50,6 +50,12 @@ def augmenter_for(cfg: RunConfig, parts: ModelParts) -> Augmenter | None:
         from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
 
         aug.mean, aug.std = torch.from_numpy(IMAGENET_MEAN), torch.from_numpy(IMAGENET_STD)
+    adversarial = aug is not None and ("fgsm" in aug.model_ops or "pgd" in aug.model_ops)
+    if adversarial and cfg.adapt.enabled:
+        raise ConfigError(
+            "adversarial augmentation (fgsm, pgd) and adapt are not combined yet",
+            "drop one of them",
+        )
     if aug is not None and aug.needs_target and cfg.data.target is None:
         names = ", ".join(s.name for s in aug.steps if s.name in DOMAIN_OPS)
         raise ConfigError(
@@ -69,3 +75,23 @@ def give_target(aug: Augmenter | None, sets: dict[str, EncodedSet]) -> None:
         if name in sets and len(sets[name]):
             aug.set_target(sets[name].inputs["x"])
             return
+
+
+def attach_model_ops(aug: Augmenter | None, parts: ModelParts) -> None:
+    """MixStyle hooks after the named stages (default: the backbone's 2nd and 3rd layer
+    groups, early enough to carry style); the adversarial settings go to the trainer."""
+    if aug is None or "mixstyle" not in aug.model_ops:
+        return
+    from domainfit.augment.feature_ops import add_mixstyle
+    from domainfit.models.groups import layer_groups
+
+    ms = aug.model_ops["mixstyle"]
+    layers = ms["layers"]
+    if layers is None:
+        names = [g.name for g in layer_groups(parts.backbone.inner, parts.backbone.family)]
+        modules = dict(parts.backbone.inner.named_modules())
+        layers = [n for n in names[1:3] if n in modules]
+    try:
+        add_mixstyle(parts.backbone.inner, list(layers), float(ms["p"]), float(ms["alpha"]))
+    except ValueError as err:
+        raise ConfigError(f"augment mixstyle: {err}", "name stages in layers: [...]") from None

@@ -105,6 +105,9 @@ class Trainer:
         self.adapter, self.task = adapter, task
         # training batches only; called with (batch, epoch, batch position) on the CPU
         self.augment = augment
+        ops = getattr(augment, "model_ops", {})
+        self._adversarial = ops.get("fgsm") or ops.get("pgd")
+        self._input_std = getattr(augment, "std", None)  # pixel-unit eps -> input units
         # "last", a validator ("val.target_im"), or None for early stopping's metric / val.loss
         self.select_metric = select_metric
         # the domain loss's own parameters (a discriminator) train and checkpoint with the model
@@ -193,6 +196,8 @@ class Trainer:
                     logits = self.model(batch)
                     loss = self.loss_fn(*_align(logits, batch["labels"]))
                     adapt_loss = None
+                    if self._adversarial is not None:
+                        loss = 0.5 * (loss + self._adversarial_loss(batch))
                 else:
                     loss, adapt_loss = self._adapted_losses(batch, self.state.epoch * n_batches + b)
             if not torch.isfinite(loss):
@@ -249,6 +254,23 @@ class Trainer:
             adapt_loss = adapt_loss + adapter.cfg.self_training.weight * pl
             self.state.pseudo_sum += float(pl.detach())
         return loss, adapt_loss
+
+    def _adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        from domainfit.augment.feature_ops import adversarial_loss
+
+        adv = self._adversarial
+        assert adv is not None
+        steps = int(adv.get("steps", 1))
+        eps = float(adv["eps"])
+        size = eps if steps == 1 else float(adv.get("step_size") or 2.5 * eps / steps)
+        scale: Any = 1.0
+        if self._input_std is not None:
+            scale = 1.0 / self._input_std.to(batch["x"].device)
+
+        def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return self.loss_fn(*_align(out, y))
+
+        return adversarial_loss(self.model, loss, batch, eps * scale, steps, size * scale)
 
     def _target_probs(self, pool: EncodedSet) -> Any:
         return model_outputs(
