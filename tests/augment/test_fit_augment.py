@@ -119,3 +119,22 @@ def test_network_level_ops_train(op: dict, tmp_path: Path) -> None:
     wa = load_file(str(run.dir / "model" / "model.safetensors"))
     wp = load_file(str(plain.dir / "model" / "model.safetensors"))
     assert any(not torch.equal(wa[k], wp[k]) for k in wa)
+
+
+@pytest.mark.parametrize("op", [{"op": "embed_mixup", "alpha": 0.4}, {"op": "embed_fgsm"}])
+def test_embedding_space_ops_train_a_text_model(op: dict, tmp_path: Path) -> None:
+    bert = save_tiny_bert(tmp_path / "bert")
+    cfg = {
+        "seed": 0,
+        "data": {"source": str(write_reviews_csv(tmp_path / "r.csv", n=80))},
+        "model": {"backbone": f"hf:{bert}", "max_length": 16},
+        "train": {"epochs": 3, "batch_size": 8, "lr": 5e-3},
+        "augment": [op],
+        "track": {"enabled": False},
+    }
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    plain = domainfit.fit({**cfg, "augment": []}, out=tmp_path / "plain")
+    wa = load_file(str(run.dir / "model" / "model.safetensors"))
+    wp = load_file(str(plain.dir / "model" / "model.safetensors"))
+    assert any(not torch.equal(wa[k], wp[k]) for k in wa)
+    assert run.metrics["source.test.accuracy"] >= 0.7

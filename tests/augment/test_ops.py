@@ -158,3 +158,22 @@ def test_adversarial_loss_is_higher_and_bounded() -> None:
     # within eps, the worst case of a linear model is reached by one signed step: no overshoot
     worst = adversarial_loss(Model(), loss_fn, batch, 0.1, 20, 0.5).detach()
     assert abs(float(worst) - float(fgsm.detach())) < 0.05
+
+
+def test_embedding_hook_mixes_once_and_only_in_training() -> None:
+    from torch import nn
+
+    from domainfit.augment.embedding_ops import EmbeddingHook
+
+    emb = nn.Embedding(10, 4)
+    hook = EmbeddingHook()
+    emb.register_forward_hook(hook)
+    ids = torch.tensor([[1, 2], [3, 4]])
+    plain = emb(ids)
+    hook.mix = (torch.tensor([1, 0]), 0.25)
+    mixed = emb(ids)
+    assert torch.allclose(mixed[0], 0.25 * plain[0] + 0.75 * plain[1])
+    assert torch.equal(emb(ids), plain)  # consumed by one forward
+    emb.eval()
+    hook.mix = (torch.tensor([1, 0]), 0.25)
+    assert torch.equal(emb(ids), plain)  # evaluation forwards are never touched

@@ -16,7 +16,7 @@ def soft_labels(labels: torch.Tensor, task: str, n_classes: int) -> torch.Tensor
     return labels.float()
 
 
-def _lambda(gen: torch.Generator, alpha: float) -> float:
+def draw_lambda(gen: torch.Generator, alpha: float) -> float:
     dist = torch.distributions.Beta(torch.tensor(alpha), torch.tensor(alpha))
     # Beta draws from torch's global generator: seed it from ours inside a fork
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
@@ -28,7 +28,7 @@ def _lambda(gen: torch.Generator, alpha: float) -> float:
 def mixup(
     x: torch.Tensor, y: torch.Tensor, gen: torch.Generator, alpha: float = 0.2
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    lam = _lambda(gen, alpha)
+    lam = draw_lambda(gen, alpha)
     perm = torch.randperm(x.shape[0], generator=gen).to(x.device)
     return lam * x + (1 - lam) * x[perm], lam * y + (1 - lam) * y[perm]
 
@@ -38,7 +38,7 @@ def cutmix(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A box of each image replaced by the same box of a partner; labels weighted by area."""
     n, _, h, w = x.shape
-    lam = _lambda(gen, alpha)
+    lam = draw_lambda(gen, alpha)
     perm = torch.randperm(n, generator=gen).to(x.device)
     ch, cw = int(h * (1 - lam) ** 0.5), int(w * (1 - lam) ** 0.5)
     cy = int(torch.randint(0, h, (1,), generator=gen))

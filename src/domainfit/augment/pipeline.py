@@ -56,11 +56,15 @@ MODEL_OPS: dict[str, dict[str, Any]] = {
     "mixstyle": {"alpha": 0.1, "layers": None},
     "fgsm": {"eps": 0.03},
     "pgd": {"eps": 0.03, "steps": 3, "step_size": None},
+    "embed_mixup": {"alpha": 0.2},
+    "embed_fgsm": {"eps": 0.01},
 }
 MODALITY = {
     "mixstyle": "image",
     "fgsm": "image or features",
     "pgd": "image or features",
+    "embed_mixup": "text",
+    "embed_fgsm": "text",
     **{k: "image" for k in IMAGE_OPS},
     **{k: "image" for k in DOMAIN_OPS},
     **{k: "text" for k in TEXT_OPS},
@@ -94,6 +98,7 @@ class Augmenter:
     mixes: list[Step] = field(default_factory=list)
     target: torch.Tensor | None = None  # [0, 1] target images for the domain operations
     model_ops: dict[str, dict[str, Any]] = field(default_factory=dict)  # mixstyle, fgsm, pgd
+    embedding_hook: Any = None  # embed_mixup / embed_fgsm act through it
 
     @property
     def needs_target(self) -> bool:
@@ -127,6 +132,15 @@ class Augmenter:
                         extra = {"target": self.target} if s.name in DOMAIN_OPS else {}
                         raw[c] = s.fn(raw[c], gen, **extra, **s.params).to(raw.dtype)
                 out["x"] = (raw - self.mean) / self.std if self.mean is not None else raw
+        mix = self.model_ops.get("embed_mixup")
+        # the hook exists once attached to a model (not in a preview, which has no forward)
+        active = mix is not None and self.embedding_hook is not None and "labels" in out
+        if active and float(torch.rand(1, generator=gen)) < mix["p"]:  # type: ignore[index]
+            lam = mixing.draw_lambda(gen, float(mix["alpha"]))  # type: ignore[index]
+            perm = torch.randperm(n, generator=gen)
+            y = mixing.soft_labels(out["labels"], self.task, self.n_classes)
+            out["labels"] = lam * y + (1 - lam) * y[perm]
+            self.embedding_hook.mix = (perm, lam)
         for s in self.mixes:
             if float(torch.rand(1, generator=gen)) < s.p and "labels" in out:
                 y = mixing.soft_labels(out["labels"], self.task, self.n_classes)

@@ -50,10 +50,10 @@ def augmenter_for(cfg: RunConfig, parts: ModelParts) -> Augmenter | None:
         from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
 
         aug.mean, aug.std = torch.from_numpy(IMAGENET_MEAN), torch.from_numpy(IMAGENET_STD)
-    adversarial = aug is not None and ("fgsm" in aug.model_ops or "pgd" in aug.model_ops)
+    adversarial = aug is not None and any(k in aug.model_ops for k in ("fgsm", "pgd", "embed_fgsm"))
     if adversarial and cfg.adapt.enabled:
         raise ConfigError(
-            "adversarial augmentation (fgsm, pgd) and adapt are not combined yet",
+            "adversarial augmentation (fgsm, pgd, embed_fgsm) and adapt are not combined yet",
             "drop one of them",
         )
     if aug is not None and aug.needs_target and cfg.data.target is None:
@@ -80,7 +80,16 @@ def give_target(aug: Augmenter | None, sets: dict[str, EncodedSet]) -> None:
 def attach_model_ops(aug: Augmenter | None, parts: ModelParts) -> None:
     """MixStyle hooks after the named stages (default: the backbone's 2nd and 3rd layer
     groups, early enough to carry style); the adversarial settings go to the trainer."""
-    if aug is None or "mixstyle" not in aug.model_ops:
+    if aug is None:
+        return
+    if "embed_mixup" in aug.model_ops or "embed_fgsm" in aug.model_ops:
+        from domainfit.augment.embedding_ops import attach
+
+        try:
+            aug.embedding_hook = attach(parts.backbone.inner)
+        except ValueError as err:
+            raise ConfigError(f"augment: {err}", "use the token_* operations") from None
+    if "mixstyle" not in aug.model_ops:
         return
     from domainfit.augment.feature_ops import add_mixstyle
     from domainfit.models.groups import layer_groups

@@ -107,6 +107,7 @@ class Trainer:
         self.augment = augment
         ops = getattr(augment, "model_ops", {})
         self._adversarial = ops.get("fgsm") or ops.get("pgd")
+        self._embed_adversarial = ops.get("embed_fgsm")
         self._input_std = getattr(augment, "std", None)  # pixel-unit eps -> input units
         # "last", a validator ("val.target_im"), or None for early stopping's metric / val.loss
         self.select_metric = select_metric
@@ -198,6 +199,8 @@ class Trainer:
                     adapt_loss = None
                     if self._adversarial is not None:
                         loss = 0.5 * (loss + self._adversarial_loss(batch))
+                    elif self._embed_adversarial is not None:
+                        loss = 0.5 * (loss + self._embedding_adversarial_loss(batch))
                 else:
                     loss, adapt_loss = self._adapted_losses(batch, self.state.epoch * n_batches + b)
             if not torch.isfinite(loss):
@@ -271,6 +274,18 @@ class Trainer:
             return self.loss_fn(*_align(out, y))
 
         return adversarial_loss(self.model, loss, batch, eps * scale, steps, size * scale)
+
+    def _embedding_adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        from domainfit.augment.embedding_ops import embedding_adversarial_loss
+
+        adv = self._embed_adversarial
+        assert adv is not None and self.augment is not None
+
+        def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return self.loss_fn(*_align(out, y))
+
+        hook = self.augment.embedding_hook  # type: ignore[attr-defined]
+        return embedding_adversarial_loss(self.model, loss, batch, hook, float(adv["eps"]))
 
     def _target_probs(self, pool: EncodedSet) -> Any:
         return model_outputs(
