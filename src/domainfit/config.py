@@ -7,7 +7,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Format = Literal[
-    "auto", "csv", "tsv", "parquet", "jsonl", "image_folder", "npz", "svmlight", "mat", "hf_disk"
+    "auto",
+    "csv",
+    "tsv",
+    "parquet",
+    "jsonl",
+    "image_folder",
+    "audio_folder",
+    "npz",
+    "svmlight",
+    "mat",
+    "hf_disk",
 ]
 
 
@@ -40,6 +50,10 @@ class DataSpec(StrictModel):
         "guessed per file, which can misalign a train and a test file",
     )
     n_features: int | None = Field(None, ge=1, description="svmlight: number of feature columns")
+    sample_rate: int = Field(16000, ge=1000, description="audio: clips are resampled to this")
+    audio_seconds: float | None = Field(
+        None, gt=0, description="audio: window length (default: the longest clip, at most 10 s)"
+    )
 
     @field_validator("spec")
     @classmethod

@@ -19,7 +19,7 @@ from safetensors.torch import load_file
 from domainfit.adapt.adapter import Adapter
 from domainfit.adapt.wiring import build_adapter, final_scores, select_metric, with_labelled_target
 from domainfit.augment.pipeline import Augmenter
-from domainfit.augment.wiring import attach_model_ops, augmenter_for, give_target
+from domainfit.augment.wiring import attach_model_ops, augmenter_for, give_target, is_audio
 from domainfit.config import RunConfig
 from domainfit.config_io import dump_config
 from domainfit.data.dataset import DomainDataset
@@ -135,7 +135,8 @@ def build_session(
     """``prepared`` (one fold of it, for k-fold runs) saves loading the data again."""
     prepared = prepared if prepared is not None else prepare_data(cfg, base_dir)
     parts = build_model(cfg, prepared)
-    augmenter = augmenter_for(cfg, parts)  # checked before anything expensive
+    audio = is_audio(prepared.clean["source"])
+    augmenter = augmenter_for(cfg, parts, audio)  # checked before anything expensive
     attach_model_ops(augmenter, parts)
     backbone, model, classes = parts.backbone, parts.model, parts.classes
     encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)

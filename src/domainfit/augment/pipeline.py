@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from domainfit.augment import domain_ops, image_ops, mixing, text_ops
+from domainfit.augment import audio_ops, domain_ops, image_ops, mixing, text_ops
 from domainfit.errors import ConfigError
 
 IMAGE_OPS: dict[str, Callable[..., torch.Tensor]] = {
@@ -41,6 +41,15 @@ DOMAIN_OPS: dict[str, Callable[..., torch.Tensor]] = {
     "match_stats": domain_ops.match_stats,
     "match_histogram": domain_ops.match_histogram,
 }
+# waveforms (N, T); the sample rate is passed as the third argument
+AUDIO_OPS: dict[str, Callable[..., torch.Tensor]] = {
+    "gain": audio_ops.gain,
+    "audio_noise": audio_ops.noise,
+    "time_shift": audio_ops.time_shift,
+    "speed": audio_ops.speed,
+    "time_stretch": audio_ops.time_stretch,
+    "pitch_shift": audio_ops.pitch_shift,
+}
 TEXT_OPS: dict[str, Callable[..., list[int]]] = {
     "token_delete": text_ops.delete,
     "token_swap": text_ops.swap,
@@ -58,6 +67,7 @@ MODEL_OPS: dict[str, dict[str, Any]] = {
     "pgd": {"eps": 0.03, "steps": 3, "step_size": None},
     "embed_mixup": {"alpha": 0.2},
     "embed_fgsm": {"eps": 0.01},
+    "spec_mask": {"time": 0.1, "freq": 0.1},
 }
 MODALITY = {
     "mixstyle": "image",
@@ -65,16 +75,18 @@ MODALITY = {
     "pgd": "image or features",
     "embed_mixup": "text",
     "embed_fgsm": "text",
+    "spec_mask": "audio",
+    **{k: "audio" for k in AUDIO_OPS},
     **{k: "image" for k in IMAGE_OPS},
     **{k: "image" for k in DOMAIN_OPS},
     **{k: "text" for k in TEXT_OPS},
-    "mixup": "image or features",
+    "mixup": "image or features or audio",
     "cutmix": "image",
 }
 
 
 def known_ops() -> list[str]:
-    return [*IMAGE_OPS, *DOMAIN_OPS, *TEXT_OPS, *MIX_OPS, *MODEL_OPS]
+    return [*IMAGE_OPS, *DOMAIN_OPS, *AUDIO_OPS, *TEXT_OPS, *MIX_OPS, *MODEL_OPS]
 
 
 @dataclass
@@ -122,6 +134,14 @@ class Augmenter:
                 out = text_ops.apply_rows(
                     out, gen, chosen, s.fn, s.params, self.pad_id, self.max_length
                 )
+        elif self.steps and "wave" in out:
+            rate = int(out["audio_meta"][0, 0])
+            wave = out["wave"].clone()
+            for s in self.steps:
+                chosen = torch.rand(n, generator=gen) < s.p
+                if bool(chosen.any()):
+                    wave[chosen] = s.fn(wave[chosen], gen, rate, **s.params).to(wave.dtype)
+            out["wave"] = wave
         elif self.steps and "x" in out:
             chosen = [torch.rand(n, generator=gen) < s.p for s in self.steps]
             if any(bool(c.any()) for c in chosen):  # untouched batches stay bit-identical
@@ -144,7 +164,8 @@ class Augmenter:
         for s in self.mixes:
             if float(torch.rand(1, generator=gen)) < s.p and "labels" in out:
                 y = mixing.soft_labels(out["labels"], self.task, self.n_classes)
-                out["x"], out["labels"] = s.fn(out["x"], y, gen, **s.params)
+                key = "wave" if "wave" in out else "x"  # audio mixes waveforms
+                out[key], out["labels"] = s.fn(out[key], y, gen, **s.params)
         return out
 
 
@@ -168,7 +189,7 @@ def build_augmenter(
     for raw in ops:
         spec = dict(raw)
         name, p = str(spec.pop("op")), float(spec.pop("p", 1.0))
-        fn = {**IMAGE_OPS, **DOMAIN_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
+        fn = {**IMAGE_OPS, **DOMAIN_OPS, **AUDIO_OPS, **TEXT_OPS, **MIX_OPS}.get(name)
         if fn is None and name in MODEL_OPS:
             _check_modality(name, modality)
             unknown = sorted(set(spec) - set(MODEL_OPS[name]))
@@ -186,9 +207,8 @@ def build_augmenter(
         _check_modality(name, modality)
         if name == "token_mask" and "mask_id" not in spec:
             spec["mask_id"] = mask_id if mask_id is not None else pad_id
-        takes = list(inspect.signature(fn).parameters)[
-            3 if name in (*MIX_OPS, *DOMAIN_OPS) else 2 :
-        ]
+        first = 3 if name in (*MIX_OPS, *DOMAIN_OPS, *AUDIO_OPS) else 2
+        takes = list(inspect.signature(fn).parameters)[first:]
         unknown = sorted(set(spec) - set(takes))
         if unknown:
             raise ConfigError(

@@ -14,13 +14,13 @@ from domainfit.errors import ConfigError
 
 
 def write_preview(cfg: RunConfig, base_dir: Path | None, n: int, out: Path) -> list[Path]:
-    from domainfit.augment.wiring import augmenter_for
+    from domainfit.augment.wiring import augmenter_for, is_audio
     from domainfit.fit import build_model, label_ids, prepare_data
     from domainfit.models.inputs import input_encoder
 
     prepared = prepare_data(cfg, base_dir)
     parts = build_model(cfg, prepared)
-    aug = augmenter_for(cfg, parts)
+    aug = augmenter_for(cfg, parts, is_audio(prepared.clean["source"]))
     if aug is None:
         raise ConfigError("the config has no augment operations", "add an augment: list")
     assert cfg.model is not None
@@ -40,6 +40,8 @@ def write_preview(cfg: RunConfig, base_dir: Path | None, n: int, out: Path) -> l
     out.mkdir(parents=True, exist_ok=True)
     if "input_ids" in before:
         return [_text(before, after, parts.backbone.tokenizer_path, out)]
+    if "wave" in before:
+        return _audio(before, after, out)
     if parts.backbone.modality == "image":
         return [_grid(before["x"].numpy(), after["x"].numpy(), aug, out)]
     raise ConfigError(
@@ -49,8 +51,12 @@ def write_preview(cfg: RunConfig, base_dir: Path | None, n: int, out: Path) -> l
 
 
 def _to_pixels(x: np.ndarray, aug: object) -> np.ndarray:
-    mean, std = aug.mean.numpy(), aug.std.numpy()  # type: ignore[attr-defined]
-    return np.clip(x * std + mean, 0, 1).transpose(0, 2, 3, 1)
+    mean = getattr(aug, "mean", None)
+    if mean is None:  # spectrograms: standardised per clip, shown on their own range
+        lo, hi = x.min(axis=(1, 2, 3), keepdims=True), x.max(axis=(1, 2, 3), keepdims=True)
+        return ((x - lo) / np.maximum(hi - lo, 1e-6)).transpose(0, 2, 3, 1)
+    std = aug.std  # type: ignore[attr-defined]
+    return np.clip(x * std.numpy() + mean.numpy(), 0, 1).transpose(0, 2, 3, 1)
 
 
 def _grid(before: np.ndarray, after: np.ndarray, aug: object, out: Path) -> Path:
@@ -91,3 +97,20 @@ def _text(before: dict, after: dict, tokenizer_path: str | None, out: Path) -> P
     path = out / "augment_preview.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _audio(before: dict, after: dict, out: Path) -> list[Path]:
+    """Spectrogram grid plus each clip before and after as WAV files."""
+    from scipy.io import wavfile
+
+    from domainfit.models.audio_frontend import spectrogram_image
+
+    rate, size = (int(v) for v in before["audio_meta"][0].tolist())
+    specs = [spectrogram_image(b["wave"], rate, max(64, size)).numpy() for b in (before, after)]
+    paths = [_grid(specs[0], specs[1], None, out)]
+    for tag, b in (("before", before), ("after", after)):
+        for i, clip in enumerate(b["wave"].numpy()):
+            path = out / f"clip{i + 1:02d}_{tag}.wav"
+            wavfile.write(path, rate, np.clip(clip, -1, 1).astype(np.float32))
+            paths.append(path)
+    return paths

@@ -15,11 +15,12 @@ if TYPE_CHECKING:
     from domainfit.fit import ModelParts
 
 
-def augmenter_for(cfg: RunConfig, parts: ModelParts) -> Augmenter | None:
+def augmenter_for(cfg: RunConfig, parts: ModelParts, audio: bool = False) -> Augmenter | None:
+    """``audio``: the source holds waveforms (an image backbone hears them as spectrograms)."""
     if not cfg.augment:
         return None
     assert cfg.model is not None
-    modality = parts.backbone.modality
+    modality = "audio" if audio and parts.backbone.modality == "image" else parts.backbone.modality
     if parts.strategy.caches_features:
         if any(op.op != "mixup" for op in cfg.augment):
             raise ConfigError(
@@ -89,6 +90,14 @@ def attach_model_ops(aug: Augmenter | None, parts: ModelParts) -> None:
             aug.embedding_hook = attach(parts.backbone.inner)
         except ValueError as err:
             raise ConfigError(f"augment: {err}", "use the token_* operations") from None
+    if "spec_mask" in aug.model_ops:
+        encoder = parts.backbone.encoder
+        if not hasattr(encoder, "spec_mask"):
+            raise ConfigError(
+                "augment spec_mask needs a timm, torchvision or local image backbone",
+                "choose one of those for audio",
+            )
+        encoder.spec_mask = dict(aug.model_ops["spec_mask"])
     if "mixstyle" not in aug.model_ops:
         return
     from domainfit.augment.feature_ops import add_mixstyle
@@ -104,3 +113,7 @@ def attach_model_ops(aug: Augmenter | None, parts: ModelParts) -> None:
         add_mixstyle(parts.backbone.inner, list(layers), float(ms["p"]), float(ms["alpha"]))
     except ValueError as err:
         raise ConfigError(f"augment mixstyle: {err}", "name stages in layers: [...]") from None
+
+
+def is_audio(ds: object) -> bool:
+    return bool(getattr(ds, "meta", {}).get("audio")) and getattr(ds, "kind", "") == "features"

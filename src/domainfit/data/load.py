@@ -58,7 +58,9 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         if (path / "dataset_info.json").is_file() or (path / "dataset_dict.json").is_file():
             return "hf_disk"
-        return "image_folder"
+        from domainfit.data.sources.audio_folder import is_audio_folder
+
+        return "audio_folder" if is_audio_folder(path) else "image_folder"
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in (".bz2", ".gz"):
         suffixes = suffixes[:-1]

@@ -57,7 +57,7 @@ class EncodedSet:
         self.inputs = inputs
         self.labels = labels
         self.pad_id = pad_id
-        first = next(iter(inputs.values()))
+        first = next(iter(inputs.values()))  # every key has one row per sample
         self.n = first.shape[0] if hasattr(first, "shape") else len(first)
 
     def __len__(self) -> int:
@@ -71,6 +71,9 @@ class EncodedSet:
             x = self.inputs["x"][idx]
             x = x.toarray() if sp.issparse(x) else x
             out["x"] = torch.as_tensor(np.asarray(x, dtype=np.float32))
+        for key in ("wave", "audio_meta"):  # audio: waveforms, turned into images by the model
+            if key in self.inputs:
+                out[key] = torch.as_tensor(np.asarray(self.inputs[key][idx]))
         if self.labels is not None:
             out["labels"] = torch.as_tensor(self.labels[idx])
         return out

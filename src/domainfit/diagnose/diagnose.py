@@ -193,6 +193,8 @@ def _input_checks(
         return found, ["input_mismatch"], {}
     if bb.modality == "image" and spec.kind in PRETRAINED_ON_IMAGENET and is_pretrained(cfg.model):
         for ds in prepared.clean.values():
+            if ds.meta.get("audio"):
+                continue  # spectrograms are not photographs: no ImageNet statistics to match
             rows = subsample(np.arange(len(ds)), 512, 0)
             found += image_mismatch(ds, image_tensor(ds.subset(rows), cfg.model.image_size))
         return found, ["input_mismatch"], {}

@@ -102,7 +102,17 @@ class PooledEncoder(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        self.spec_mask: dict[str, float] | None = None  # SpecAugment, set by augment
 
     def forward(self, batch: dict[str, Any]) -> torch.Tensor:
-        out = self.model(batch["x"])
+        x = batch["x"] if "x" in batch else self._spectrogram(batch)
+        out = self.model(x)
         return out.flatten(1) if out.dim() > 2 else out
+
+    def _spectrogram(self, batch: dict[str, Any]) -> torch.Tensor:
+        """Audio batches carry waveforms and (sample rate, image size) per row."""
+        from domainfit.models.audio_frontend import spectrogram_image
+
+        rate, size = (int(v) for v in batch["audio_meta"][0].tolist())
+        mask = self.spec_mask if self.training else None
+        return spectrogram_image(batch["wave"], rate, size, mask)

@@ -41,7 +41,18 @@ def input_encoder(
         return (lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length)), int(
             tok.pad_token_id or 0
         )
-    return (lambda ds: {"x": image_tensor(ds, cfg.image_size)}), 0
+    return (lambda ds: image_inputs(ds, cfg.image_size)), 0
+
+
+def image_inputs(ds: DomainDataset, size: int) -> dict[str, Any]:
+    """Images as tensors; audio (a features set marked ``meta["audio"]``) as waveforms, which
+    the encoder turns into spectrogram images in its forward pass."""
+    audio = ds.meta.get("audio") if ds.kind == "features" else None
+    if audio is None:
+        return {"x": image_tensor(ds, size)}
+    waves = np.asarray(ds.inputs, dtype=np.float32)
+    meta = np.tile(np.array([[int(audio["sample_rate"]), size]], dtype=np.int64), (len(ds), 1))
+    return {"wave": waves, "audio_meta": meta}
 
 
 def _need(ds: DomainDataset, kind: str) -> DomainDataset:

@@ -18,6 +18,7 @@ SOURCES: Registry[SourceFn] = Registry("data format")
 
 # Imported for their registration side effect.
 from domainfit.data.sources import (  # noqa: E402, F401
+    audio_folder,
     hf_disk,
     image_folder,
     matlab,
