@@ -269,13 +269,22 @@ def run_mlp_source(source: str, targets: list[str], seed: int, data: dict[str, D
     return out
 
 
-def run_dann(task: str, seed: int, lr: float, data: dict[str, Domain]) -> dict[str, Any]:
-    """The adaptation weight by IM (SND recorded too); the oracle's weight by test accuracy."""
+def run_adapt(
+    task: str,
+    method: str,
+    seed: int,
+    lr: float,
+    data: dict[str, Domain],
+    weights: tuple[float, ...] = DANN_WEIGHTS,
+) -> dict[str, Any]:
+    """One run per adaptation weight; the weight by IM (SND's pick recorded), the oracle's by
+    test accuracy. DANN gets the paper's shallow domain classifier (100 hidden units)."""
     s, t = split_task(task)
     grid = []
-    for weight in DANN_WEIGHTS:
-        # the paper's shallow domain classifier: 100 hidden units; Ganin's ramp (default)
-        adapt = {"method": "dann", "weight": weight, "options": {"hidden": 100}}
+    for weight in weights:
+        adapt: dict[str, Any] = {"method": method, "weight": weight}
+        if method == "dann":
+            adapt["options"] = {"hidden": 100}  # Ganin's ramp is the default schedule
         cfg = mlp_config(data[s], data[t], seed, lr, adapt)
         res = fit_and_test(cfg, {t: data[t].test_file})
         grid.append({"weight": weight, **res, "test": res["test"][t]})
@@ -677,7 +686,7 @@ def main() -> int:
                 if lr is None:
                     continue
                 if missing(task, "dann", seed):
-                    record(task, "dann", seed, run_dann(task, seed, lr, data))
+                    record(task, "dann", seed, run_adapt(task, "dann", seed, lr, data))
                 if missing(task, "mlp_selftrain", seed):
                     record(task, "mlp_selftrain", seed, run_mlp_selftrain(task, seed, lr, data))
 

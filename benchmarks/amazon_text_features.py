@@ -99,32 +99,6 @@ def run_classic(task: str, method: str, c: float, data: dict[str, bow.Domain]) -
     return {"accuracy": float((res.predictions == data[t].y).mean()), "selected": {"C": c}}
 
 
-def run_deep(task: str, method: str, seed: int, lr: float, data: dict[str, bow.Domain]) -> dict:
-    """One run per weight; the weight by IM (SND's pick recorded), the oracle's by accuracy."""
-    s, t = bow.split_task(task)
-    grid = []
-    for weight in WEIGHTS:
-        adapt: dict[str, Any] = {"method": method, "weight": weight}
-        if method == "dann":
-            adapt["options"] = {"hidden": 100}
-        res = bow.fit_and_test(
-            bow.mlp_config(data[s], data[t], seed, lr, adapt), {t: data[t].test_file}
-        )
-        grid.append({"weight": weight, **res, "test": res["test"][t]})
-    by_im = max(grid, key=lambda g: g["im"])
-    by_snd = max(grid, key=lambda g: g["snd"])
-    oracle = max(grid, key=lambda g: g["test"])
-    return {
-        "accuracy": by_im["test"],
-        "accuracy_snd": by_snd["test"],
-        "accuracy_oracle": oracle["test"],
-        "selected": {"lr": lr, "weight": by_im["weight"], "weight_by_snd": by_snd["weight"]},
-        "oracle": {"lr": lr, "weight": oracle["weight"]},
-        "grid": [{k: g[k] for k in ("weight", "im", "snd", "val_accuracy", "test")} for g in grid],
-        "seconds": sum(g["seconds"] for g in grid),
-    }
-
-
 def load_doc(out: Path, quick: bool) -> dict[str, Any]:
     if out.is_file():
         doc: dict[str, Any] = json.loads(out.read_text())
@@ -270,7 +244,7 @@ def main() -> int:
             for task in mine:
                 for method in deep:
                     if missing(task, method, seed):
-                        res = run_deep(task, method, seed, lr, data)
+                        res = bow.run_adapt(task, method, seed, lr, data, WEIGHTS)
                         record(task, method, seed, res, res["seconds"])
                 if missing(task, "mlp_selftrain", seed):
                     res = bow.run_mlp_selftrain(task, seed, lr, data)
