@@ -395,6 +395,9 @@ class TrackConfig(StrictModel):
     enabled: bool = True
     uri: str = Field("sqlite:///runs/mlflow.db", description="any MLflow tracking URI")
     experiment: str = "domainfit"
+    report: bool = Field(
+        True, description="write report.html for each run (sweep trials switch it off)"
+    )
 
 
 class RunConfig(StrictModel):

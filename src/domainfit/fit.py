@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from domainfit.models.specs import parse_spec
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train.trainer import FitResult, Trainer, save_weights, write_step_losses
+
+WatchFn = Callable[[dict[str, float]], None]
 
 
 @dataclass
@@ -210,7 +213,14 @@ def _fit_preprocessor(prepared: PreparedData, cfg: RunConfig) -> FeaturePipeline
     return FeaturePipeline.fit(train, cfg, prepared.task or "classification")
 
 
-def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
+def run_fit(
+    cfg: RunConfig,
+    base_dir: Path | None,
+    run_dir: Path,
+    *,
+    resume: bool,
+    watch: WatchFn | None = None,
+) -> FitRun:
     if cfg.split.method == "kfold":
         from domainfit.fit_kfold import run_kfold
 
@@ -219,7 +229,7 @@ def run_fit(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: boo
     s = build_session(cfg, base_dir)
     if not resume:
         start_run_dir(run_dir, cfg)
-    return train_session(s, run_dir, resume=resume, start=start)
+    return train_session(s, run_dir, resume=resume, start=start, watch=watch)
 
 
 def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
@@ -228,10 +238,20 @@ def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
 
 
 def train_session(
-    s: Session, run_dir: Path, *, resume: bool, start: float, name: str | None = None
+    s: Session,
+    run_dir: Path,
+    *,
+    resume: bool,
+    start: float,
+    name: str | None = None,
+    watch: WatchFn | None = None,
 ) -> FitRun:
-    """Train, evaluate and save into ``run_dir`` (which holds config.yaml already)."""
+    """Train, evaluate and save into ``run_dir`` (which holds config.yaml already).
+
+    ``watch`` (a sweep's pruner) sees every validation row; labelled target val data is then
+    scored at each validation too, so it can prune on the metric it optimises."""
     cfg = s.cfg
+    watched = {"target.val": s.sets["target.val"]} if watch and "target.val" in s.sets else {}
     trainer = Trainer(
         s.trained,
         s.loss(),
@@ -246,13 +266,17 @@ def train_session(
         augment=s.augmenter,
         select_metric=select_metric(cfg),
         task=s.task,
+        watch=watched,
+        on_evaluate=watch,
     )
     tracker = Tracker(cfg.track, run_dir, name or cfg.name)
     tracker.log_start(cfg.model_dump(mode="json"), _split_ids(s.prepared))
     try:
         result = trainer.fit(s.sets["source.train"], s.sets.get("source.val"), resume=resume)
-    except BaseException:
-        tracker.finish({}, status="FAILED")
+    except BaseException as err:
+        # a pruned sweep trial stopped on purpose: KILLED, not FAILED, in MLflow
+        pruned = type(err).__name__ == "TrialPruned"
+        tracker.finish({}, status="KILLED" if pruned else "FAILED")
         raise
     if result.best_model is not None:
         s.trained.load_state_dict(load_file(str(result.best_model)))
@@ -281,7 +305,8 @@ def train_session(
     write_json_atomic(
         run_dir / "run.json", {"name": name or cfg.name, "seconds": round(seconds, 2)}
     )
-    write_report(run_dir)
+    if cfg.track.report:
+        write_report(run_dir)
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
     return FitRun(run_dir, metrics, result.history, seconds)

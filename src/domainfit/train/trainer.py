@@ -93,6 +93,8 @@ class Trainer:
         | None = None,
         select_metric: str | None = None,
         task: str = "multiclass",
+        watch: dict[str, EncodedSet] | None = None,
+        on_evaluate: Callable[[dict[str, float]], None] | None = None,
     ) -> None:
         self.cfg, self.seed, self.run_dir = cfg, seed, run_dir
         self.checkpoint_every = checkpoint_every
@@ -111,6 +113,10 @@ class Trainer:
         self._input_std = getattr(augment, "std", None)  # pixel-unit eps -> input units
         # "last", a validator ("val.target_im"), or None for early stopping's metric / val.loss
         self.select_metric = select_metric
+        # extra labelled sets scored at every validation ("target.val" -> target.val.accuracy),
+        # and a callback that sees each validation row: a sweep's pruner raises from it
+        self.watch = watch or {}
+        self.on_evaluate = on_evaluate
         # the domain loss's own parameters (a discriminator) train and checkpoint with the model
         self.saved: nn.Module = self.model
         if adapter is not None and adapter.loss is not None:
@@ -360,8 +366,17 @@ class Trainer:
             assert self.adapter is not None
             scores = validator_scores(self._target_probs(self.adapter.validator_pool()))
             row.update({f"val.target_{k}": v for k, v in scores.items()})
+        device = self.accelerator.device
+        for name, data in self.watch.items():
+            if len(data) and data.labels is not None:
+                scores = evaluate_loss_accuracy(
+                    self.model, self.loss_fn, data, self.cfg.batch_size, device
+                )
+                row.update({f"{name}.{k.removeprefix('val.')}": v for k, v in scores.items()})
         self.state.history.append(row)
         self._track_best(row)
+        if self.on_evaluate is not None:
+            self.on_evaluate(row)
 
     def _evaluated_now(self) -> bool:
         """Step-based validation may already have run at this very step."""
