@@ -1,6 +1,18 @@
 """domainfit: adapt pretrained models to your domain's data, and learn why it works or fails."""
 
-from domainfit.api import audit, evaluate, fit, inspect, lr_find, predict, prepare
+from domainfit.api import (
+    align,
+    audit,
+    diagnose,
+    evaluate,
+    fit,
+    inspect,
+    lr_find,
+    predict,
+    prepare,
+    rank,
+    sweep,
+)
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain as load_data
 from domainfit.data.sources.memory import from_numpy, from_pandas
@@ -9,7 +21,9 @@ from domainfit.embed import embed
 __version__ = "0.1.0"
 __all__ = [
     "DomainDataset",
+    "align",
     "audit",
+    "diagnose",
     "embed",
     "evaluate",
     "fit",
@@ -20,4 +34,6 @@ __all__ = [
     "lr_find",
     "predict",
     "prepare",
+    "rank",
+    "sweep",
 ]

@@ -341,6 +341,13 @@ def diagnose(
     return result
 
 
+def sweep(config: ConfigLike, **kwargs: Any) -> Any:
+    """Strategy and hyperparameter search; see ``domainfit.search.api.sweep``."""
+    from domainfit.search.api import sweep as run
+
+    return run(config, **kwargs)
+
+
 def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 

@@ -442,7 +442,7 @@ def datasets(json_path: JsonOpt = None) -> None:
 
 
 # the analysis commands live in their own module; importing it registers them on ``app``
-from domainfit import cli_analysis  # noqa: E402, F401
+from domainfit import cli_analysis, cli_sweep  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from domainfit.config_base import StrictModel
+from domainfit.config_sweep import SweepConfig
+
 Format = Literal[
     "auto",
     "csv",
@@ -19,12 +22,6 @@ Format = Literal[
     "mat",
     "hf_disk",
 ]
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors; assignments are validated too."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class DataSpec(StrictModel):
@@ -420,6 +417,9 @@ class RunConfig(StrictModel):
     rank: RankConfig = Field(default_factory=RankConfig)
     augment: list[AugmentOp] = Field(
         default_factory=list, description="training-time augmentation, applied in order"
+    )
+    sweep: SweepConfig | None = Field(
+        None, description="`domainfit sweep`: the search space, metric and budget"
     )
     baselines: list[Literal["scratch", "linear_probe", "source_only"]] = Field(
         default_factory=list,

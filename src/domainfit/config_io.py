@@ -60,7 +60,16 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set '{item}' is not of the form a.b=value", "e.g. --set split.seed=1")
-    parts = key.strip().split(".")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        parsed = value
+    set_path(raw, key.strip(), parsed, origin="--set ")
+
+
+def set_path(raw: dict[str, Any], key: str, value: Any, origin: str = "") -> None:
+    """Set the dotted ``key`` in a raw config dict, creating sections on the way."""
+    parts = key.split(".")
     node = raw
     for part in parts[:-1]:
         child = node.get(part)
@@ -69,13 +78,10 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
         if child is None:
             child = {}
         if not isinstance(child, dict):
-            raise ConfigError(f"--set {key}: '{part}' is a value, not a section")
+            raise ConfigError(f"{origin}{key}: '{part}' is a value, not a section")
         node[part] = child
         node = child
-    try:
-        node[parts[-1]] = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
-        node[parts[-1]] = value
+    node[parts[-1]] = value
 
 
 def explain(err: ValidationError, raw: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""Strategy and hyperparameter search (``domainfit sweep``) on Optuna."""

@@ -1,0 +1,45 @@
+"""``domainfit.sweep``: plan, run (here or in worker processes), then summarise."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from domainfit.config_io import ConfigLike, load_config
+from domainfit.errors import ConfigError
+from domainfit.search.sweep import SweepResult, finish, plan_sweep, prepare_folder, run_sweep
+
+
+def sweep(
+    config: ConfigLike,
+    *,
+    trials: int | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    overrides: list[str] | None = None,
+    worker_index: int | None = None,
+    report_only: bool = False,
+    quiet: bool = False,
+) -> SweepResult | None:
+    """Search the config's ``sweep.params`` for the best ``sweep.metric``. Running the same call
+    again resumes the study; ``storage`` (a database URL) lets workers on other machines join.
+    ``worker_index`` marks a worker process (it writes no summary and returns None)."""
+    started = time.perf_counter()
+    base_dir = Path(config).parent if isinstance(config, str | Path) else None
+    cfg = load_config(config, overrides)
+    out_dir = Path(out) if out is not None else Path("runs") / f"sweep-{cfg.name}"
+    plan = plan_sweep(cfg, base_dir, out_dir, trials=trials, storage=storage, workers=workers)
+    if report_only:
+        if not (out_dir / "sweep.yaml").is_file():
+            raise ConfigError(f"{out_dir} holds no sweep", "check --out")
+        return finish(plan, started)
+    if worker_index is None:
+        from domainfit.data.pipeline import clean_and_split, load_domains
+
+        clean_and_split(load_domains(cfg, base_dir), cfg)  # data errors now, not in every trial
+    prepare_folder(plan)
+    run_sweep(plan, worker=worker_index, quiet=quiet)
+    if worker_index is not None:
+        return None
+    return finish(plan, started)

@@ -1,0 +1,295 @@
+"""``domainfit sweep``: an Optuna study over strategies and hyperparameters, run by one or more
+workers on one storage, resumable after any interruption, summarised in its folder.
+
+The sweep folder holds ``sweep.yaml`` (the whole config, data paths made absolute, which the
+workers read), ``study.db`` (unless ``--storage`` names another database),
+``trials/`` (one run folder per trial) and, when the sweep ends, ``trials.json``,
+``leaderboard.csv``, ``best.yaml`` and ``sweep.html``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+from pydantic import ValidationError
+
+from domainfit.config import RunConfig
+from domainfit.config_io import load_config
+from domainfit.config_sweep import SweepConfig
+from domainfit.data import benchmarks
+from domainfit.data.load import resolve_path
+from domainfit.errors import ConfigError, DataError
+from domainfit.io_utils import write_text_atomic
+from domainfit.search import storage as st
+from domainfit.search.objective import Objective, TrialContext
+from domainfit.search.space import grid, representative, with_params
+
+CONFIG_ATTR = "config_sha"  # the study remembers which config it searches
+GRID_ATTR = "grid_enqueued"
+PARENT_ATTR = "mlflow_parent_run"
+
+
+@dataclass
+class SweepResult:
+    dir: Path
+    storage: str
+    metric: str
+    best_value: float | None
+    best_params: dict[str, Any]
+    best_config: Path | None
+    report: Path | None
+    counts: dict[str, int]
+    seconds: float
+
+
+@dataclass
+class SweepPlan:
+    cfg: RunConfig
+    sweep: SweepConfig
+    raw: dict[str, Any]  # base config, absolute data paths, no sweep section
+    out_dir: Path
+    storage: str
+    budget: int
+    workers: int
+
+
+def plan_sweep(
+    cfg: RunConfig,
+    base_dir: Path | None,
+    out_dir: Path,
+    *,
+    trials: int | None,
+    storage: str | None,
+    workers: int,
+) -> SweepPlan:
+    """Check everything a sweep needs before anything is written: the sweep section, that each
+    parameter path and value makes a valid config, the metric's split, the data."""
+    if cfg.sweep is None:
+        raise ConfigError(
+            "the config has no sweep section",
+            "add sweep: {metric: target.val.accuracy, params: {train.lr: {log_uniform: "
+            "[1.0e-5, 1.0e-3]}}}",
+        )
+    if workers < 1:
+        raise ConfigError(f"--workers {workers} must be at least 1", "use --workers 1 or more")
+    sweep = cfg.sweep
+    raw = absolute_paths(cfg.model_dump(mode="json", exclude={"sweep"}), base_dir)
+    for params in representative(sweep):
+        try:
+            load_config(with_params(raw, params))
+        except ConfigError as err:
+            raise ConfigError(f"sweep.params {params}: {err.message}", err.fix) from None
+    if sweep.metric.startswith("target.") and cfg.data.target is None:
+        raise ConfigError(
+            f"sweep.metric {sweep.metric} names the target, but data.target is not set",
+            "set data.target, or a source metric such as source.val.accuracy",
+        )
+    budget = len(grid(sweep)) if sweep.sampler == "grid" else trials or sweep.trials
+    if budget < 1:
+        raise ConfigError(f"--trials {budget} must be at least 1", "use --trials 1 or more")
+    if storage is not None:
+        st.check_storage(storage)  # a bad URL or a server that cannot be reached: now
+    url = storage or st.default_storage(out_dir)
+    return SweepPlan(cfg, sweep, raw, out_dir, url, budget, workers)
+
+
+def absolute_paths(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """Data paths relative to the config's folder become absolute."""
+    out = copy.deepcopy(raw)
+    for role in ("source", "target"):
+        spec = out.get("data", {}).get(role)
+        if not isinstance(spec, dict) or benchmarks.is_named(spec["spec"]):
+            continue
+        try:
+            spec["spec"] = str(resolve_path(spec["spec"], base_dir).resolve())
+        except DataError:
+            continue  # reported with its fix when the data is loaded
+    return out
+
+
+def config_sha(raw: dict[str, Any], sweep: SweepConfig) -> str:
+    """What makes two sweeps the same study: the base config and the space (not the budget)."""
+    space = sweep.model_dump(mode="json", exclude={"trials"})
+    text = json.dumps({"config": raw, "space": space}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def open_study(plan: SweepPlan, worker: int = 0) -> optuna.Study:
+    sweep = plan.sweep
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna calls group=True and heartbeats experimental; they are what we want
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    seed = plan.cfg.seed + 1000 * worker  # parallel TPE workers must not propose in lockstep
+    sampler: optuna.samplers.BaseSampler
+    if sweep.sampler == "tpe":
+        sampler = optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=sweep.startup_trials,
+            multivariate=True,
+            group=True,  # conditional parameters are modelled in their own subspaces
+            constant_liar=plan.workers > 1,
+        )
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    pruner: optuna.pruners.BasePruner
+    if sweep.pruner == "hyperband":
+        epochs = plan.cfg.train.epochs * max(1, len(sweep.seeds))
+        pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(2, epochs))
+    elif sweep.pruner == "median":
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=sweep.startup_trials)
+    else:
+        pruner = optuna.pruners.NopPruner()
+    study = optuna.create_study(
+        study_name=plan.cfg.name,
+        storage=st.open_storage(plan.storage),
+        sampler=sampler,
+        pruner=pruner,
+        direction="maximize" if sweep.maximize else "minimize",
+        load_if_exists=True,
+    )
+    sha = config_sha(plan.raw, sweep)
+    known = study.user_attrs.get(CONFIG_ATTR)
+    if known is None:
+        study.set_user_attr(CONFIG_ATTR, sha)
+    elif known != sha:
+        raise ConfigError(
+            f"study '{plan.cfg.name}' in {plan.storage} searches another config or space",
+            "give this sweep another name (name: ...) or another --out/--storage",
+        )
+    return study
+
+
+def prepare_folder(plan: SweepPlan) -> bool:
+    """Create the sweep folder, or accept it as this sweep's to resume. True when resuming."""
+    meta = plan.out_dir / "sweep.yaml"
+    if plan.out_dir.exists():
+        if not meta.is_file():
+            raise ConfigError(
+                f"{plan.out_dir} exists and is not a sweep folder", "choose another --out"
+            )
+        saved = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
+        try:
+            space = SweepConfig.model_validate(saved.pop("sweep"))
+        except (KeyError, ValidationError):
+            raise ConfigError(f"{meta} is not a sweep's config", "choose another --out") from None
+        if config_sha(saved, space) != config_sha(plan.raw, plan.sweep):
+            raise ConfigError(
+                f"{plan.out_dir} holds a sweep of another config",
+                "choose another --out, or delete that folder to start over",
+            )
+        return True
+    plan.out_dir.mkdir(parents=True)
+    doc = {**plan.raw, "sweep": plan.sweep.model_dump(mode="json")}
+    write_text_atomic(meta, yaml.safe_dump(doc, sort_keys=False))
+    return False
+
+
+def run_sweep(plan: SweepPlan, *, worker: int | None = None, quiet: bool = False) -> None:
+    """Run trials until the budget is used. ``worker`` set: this process is one of
+    ``--workers`` (the parent writes the results). Otherwise this process is the coordinator:
+    it seeds the study (grid points, MLflow parent run) and runs the workers or itself works."""
+    study = open_study(plan, worker or 0)
+    if worker is None:
+        _seed_study(plan, study)
+    if worker is None and plan.workers > 1:
+        _run_workers(plan, study, quiet)
+        return
+    ctx = TrialContext(
+        plan.raw,
+        None,
+        plan.sweep,
+        plan.out_dir,
+        plan.budget,
+        study.user_attrs.get(PARENT_ATTR),
+        quiet=quiet,
+    )
+    work(study, st.open_storage(plan.storage), Objective(ctx), plan.budget)
+
+
+def work(study: optuna.Study, storage: Any, objective: Objective, budget: int) -> None:
+    from domainfit.progress import silenced
+
+    with silenced():  # one line per trial; no per-epoch bars from inside trials
+        while True:
+            st.recover_local(study, storage)
+            done, running = st.progress(study)
+            if done + running >= budget:
+                return
+            study.optimize(objective, n_trials=1, gc_after_trial=True)
+
+
+def _seed_study(plan: SweepPlan, study: optuna.Study) -> None:
+    if plan.sweep.sampler == "grid" and not study.user_attrs.get(GRID_ATTR):
+        for params in grid(plan.sweep):
+            study.enqueue_trial(params, skip_if_exists=True)
+        study.set_user_attr(GRID_ATTR, True)
+    if plan.cfg.track.enabled and PARENT_ATTR not in study.user_attrs:
+        from domainfit.search.tracking import start_parent_run
+
+        study.set_user_attr(PARENT_ATTR, start_parent_run(plan.cfg, plan.out_dir, plan.budget))
+
+
+def _run_workers(plan: SweepPlan, study: optuna.Study, quiet: bool) -> None:
+    """``--workers N``: N processes on the one storage; this one watches and waits."""
+    from rich.progress import Progress
+
+    logs = plan.out_dir / "workers"
+    logs.mkdir(exist_ok=True)
+    threads = max(1, (os.cpu_count() or 1) // plan.workers)
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads))}
+    procs = []
+    for k in range(plan.workers):
+        cmd = [sys.executable, "-m", "domainfit", "sweep", str(plan.out_dir / "sweep.yaml")]
+        cmd += ["--out", str(plan.out_dir), "--storage", plan.storage]
+        cmd += ["--trials", str(plan.budget), "--worker-index", str(k)]
+        log = (logs / f"worker-{k}.log").open("w")
+        procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
+    with Progress(disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"sweep, {plan.workers} workers", total=plan.budget)
+        while any(p.poll() is None for p, _ in procs):
+            bar.update(task, completed=st.progress(study)[0])
+            time.sleep(1.0)
+    failed = [k for k, (p, log) in enumerate(procs) if (log.close() or p.returncode) != 0]
+    if failed:
+        raise RuntimeError(
+            f"sweep workers {failed} exited with an error; see {logs}/worker-<k>.log"
+        )
+
+
+def finish(plan: SweepPlan, started: float) -> SweepResult:
+    """Write the sweep's results from the study (any worker's view is the whole study)."""
+    from domainfit.search.results import write_results
+
+    study = open_study(plan)
+    summary = write_results(study, plan.raw, plan.out_dir, plan.sweep.metric)
+    parent = study.user_attrs.get(PARENT_ATTR)
+    best = summary["best"]
+    if parent and plan.cfg.track.enabled:
+        from domainfit.search.tracking import finish_parent_run
+
+        files = [plan.out_dir / n for n in ("sweep.html", "best.yaml", "leaderboard.csv")]
+        value = best["value"] if best else None
+        finish_parent_run(plan.cfg, parent, value, summary["counts"], files)
+    return SweepResult(
+        dir=plan.out_dir,
+        storage=plan.storage,
+        metric=plan.sweep.metric,
+        best_value=best["value"] if best else None,
+        best_params=best["params"] if best else {},
+        best_config=Path(summary["best_config"]) if summary["best_config"] else None,
+        report=Path(summary["report"]),
+        counts=summary["counts"],
+        seconds=round(time.perf_counter() - started, 2),
+    )
