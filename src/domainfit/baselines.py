@@ -5,7 +5,8 @@
 ``source_only`` (the same run without adaptation: does adapting to the target help?). Each
 trains into ``RUN/baselines/<name>/``; ``RUN/baselines.json`` holds the main run's gain over
 each on every shared test split, with a paired bootstrap interval, and ``diagnose`` raises
-``negative_transfer`` from it.
+``negative_transfer`` from it. With several processes (``torchrun``) the baselines train
+data-parallel like the main run; rank 0 compares and writes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from domainfit.config import RunConfig
 from domainfit.io_utils import write_json_atomic
 from domainfit.models.backbone import is_pretrained
+from domainfit.train import distributed
 
 # A probe trains a head only: the fine-tuning rate of a backbone (1e-5..1e-4) barely moves it.
 PROBE_LR = 1e-3
@@ -58,26 +60,49 @@ def baseline_config(cfg: RunConfig, name: str) -> tuple[RunConfig | None, str]:
 
 def run_baselines(cfg: RunConfig, base_dir: Path | None, run_dir: Path) -> dict[str, Any]:
     """Train each configured baseline, compare the main run with it, write baselines.json."""
-    from domainfit.fit import run_fit, write_report
+    from domainfit.fit import run_fit
+
+    trained: dict[str, Path] = {}
+    skipped: dict[str, str] = {}
+    for name in cfg.baselines:
+        bcfg, why = baseline_config(cfg, name)
+        if bcfg is None:
+            skipped[name] = why
+            continue
+        bdir = run_dir / "baselines" / name
+        if not distributed.from_main(_clear_unfinished, bdir):
+            run_fit(bcfg, base_dir, bdir, resume=False)  # every process trains it
+        trained[name] = bdir
+    return distributed.from_main(_compare, cfg.baselines, run_dir, trained, skipped)
+
+
+def _clear_unfinished(bdir: Path) -> bool:
+    """Whether the baseline finished earlier; one interrupted earlier is removed (it starts
+    over)."""
+    if (bdir / "metrics.json").is_file():
+        return True
+    if bdir.exists():
+        import shutil
+
+        shutil.rmtree(bdir)
+    return False
+
+
+def _compare(
+    names: list[str], run_dir: Path, trained: dict[str, Path], skipped: dict[str, str]
+) -> dict[str, Any]:
+    """The main run against each trained baseline: baselines.json, and the report again."""
+    from domainfit.fit import write_report
     from domainfit.report.compare import Paired, paired
     from domainfit.report.runfolder import RunFolder
 
     main = RunFolder(run_dir)
     out: dict[str, Any] = {"metric": main.headline, "baselines": {}}
-    done: list[Path] = []
-    for name in cfg.baselines:
-        bcfg, why = baseline_config(cfg, name)
-        if bcfg is None:
-            out["baselines"][name] = {"skipped": why}
+    for name in names:
+        if name in skipped:
+            out["baselines"][name] = {"skipped": skipped[name]}
             continue
-        bdir = run_dir / "baselines" / name
-        if not (bdir / "metrics.json").is_file():
-            if bdir.exists():  # a baseline interrupted earlier starts over
-                import shutil
-
-                shutil.rmtree(bdir)
-            run_fit(bcfg, base_dir, bdir, resume=False)
-        done.append(bdir)
+        bdir = trained[name]
         rows = []
         for item in paired(main, RunFolder(bdir), "run", name):
             if isinstance(item, Paired):
@@ -100,5 +125,5 @@ def run_baselines(cfg: RunConfig, base_dir: Path | None, run_dir: Path) -> dict[
                 rows.append({"note": item})
         out["baselines"][name] = {"dir": str(bdir.relative_to(run_dir)), "comparisons": rows}
     write_json_atomic(run_dir / "baselines.json", out)
-    write_report(run_dir, baselines=done)
+    write_report(run_dir, baselines=list(trained.values()))
     return out

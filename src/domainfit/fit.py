@@ -2,6 +2,10 @@
 
 Everything that can fail on the user's input (config, data, backbone) is checked before the run
 folder is created, so a bad config leaves nothing behind.
+
+Launched with several processes (``torchrun``, ``accelerate launch``) every process builds the
+same session and trains its share of each batch; rank 0 alone writes the run folder, tracks and
+evaluates, and the others return the same metrics.
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ from domainfit.models.heads import (
 )
 from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
+from domainfit.progress import silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
+from domainfit.train import distributed
 from domainfit.train.trainer import FitResult, Trainer, save_weights, write_step_losses
 
 WatchFn = Callable[[dict[str, float]], None]
@@ -221,20 +227,31 @@ def run_fit(
     resume: bool,
     watch: WatchFn | None = None,
 ) -> FitRun:
-    if cfg.split.method == "kfold":
-        from domainfit.fit_kfold import run_kfold
+    distributed.init()
+    distributed.check_batch_size(cfg.train.batch_size)
+    # the default folder's name holds the time, which may differ between processes: rank 0's
+    run_dir = distributed.from_main(Path, run_dir)
+    with silenced(not distributed.is_main()):
+        if cfg.split.method == "kfold":
+            from domainfit.fit_kfold import run_kfold
 
-        return run_kfold(cfg, base_dir, run_dir, resume=resume)
-    start = time.perf_counter()
-    s = build_session(cfg, base_dir)
-    if not resume:
-        start_run_dir(run_dir, cfg)
-    return train_session(s, run_dir, resume=resume, start=start, watch=watch)
+            run = run_kfold(cfg, base_dir, run_dir, resume=resume)
+        else:
+            start = time.perf_counter()
+            s = build_session(cfg, base_dir)
+            if not resume:
+                start_run_dir(run_dir, cfg)
+            run = train_session(s, run_dir, resume=resume, start=start, watch=watch)
+    distributed.barrier()  # rank 0 has written the whole run folder
+    return run
 
 
 def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
-    run_dir.mkdir(parents=True, exist_ok=False)
-    write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+    # every process has checked that the folder is new (api.fit) before rank 0 creates it
+    distributed.barrier()
+    if distributed.is_main():
+        run_dir.mkdir(parents=True, exist_ok=False)
+        write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
 
 
 def train_session(
@@ -278,6 +295,21 @@ def train_session(
         pruned = type(err).__name__ == "TrialPruned"
         tracker.finish({}, status="KILLED" if pruned else "FAILED")
         raise
+    # the weights are equal in every process: rank 0 evaluates and writes, the rest wait
+    device = trainer.accelerator.device
+    metrics, seconds = distributed.from_main(
+        _finish, s, run_dir, result, device, name or cfg.name, start
+    )
+    tracker.log_epochs(result.history)
+    tracker.finish(metrics)
+    return FitRun(run_dir, metrics, result.history, seconds)
+
+
+def _finish(
+    s: Session, run_dir: Path, result: FitResult, device: torch.device, name: str, start: float
+) -> tuple[dict[str, float], float]:
+    """Evaluate the best (or last) model on every split and write the run's files."""
+    cfg = s.cfg
     if result.best_model is not None:
         s.trained.load_state_dict(load_file(str(result.best_model)))
     datasets = split_datasets(s.prepared)
@@ -289,10 +321,9 @@ def train_session(
         s.task,
         s.classes,
         batch_size=cfg.train.batch_size,
-        device=trainer.accelerator.device,
+        device=device,
     )
     if s.adapter is not None:
-        device = trainer.accelerator.device
         metrics.update(final_scores(s.adapter, s.trained, s.task, cfg.train.batch_size, device))
     # predict rebuilds a plain model: strategies that changed it (adapters) fold it back first
     s.strategy.finalize(s.model)
@@ -302,14 +333,10 @@ def train_session(
     seconds = time.perf_counter() - start
     width = None if s.preprocessor is None else s.preprocessor.width
     _write_outputs(run_dir, cfg, s, width, result, metrics)
-    write_json_atomic(
-        run_dir / "run.json", {"name": name or cfg.name, "seconds": round(seconds, 2)}
-    )
+    write_json_atomic(run_dir / "run.json", {"name": name, "seconds": round(seconds, 2)})
     if cfg.track.report:
         write_report(run_dir)
-    tracker.log_epochs(result.history)
-    tracker.finish(metrics)
-    return FitRun(run_dir, metrics, result.history, seconds)
+    return metrics, seconds
 
 
 def write_report(run_dir: Path, baselines: list[Path] | None = None) -> Path | None:

@@ -2,6 +2,8 @@
 folds' metrics with their mean and standard deviation in ``cv.json`` and ``metrics.json``.
 
 A resumed k-fold run skips finished folds and resumes the unfinished one from its checkpoint.
+With several processes (``torchrun``) every fold trains data-parallel; rank 0 reads and writes
+the folders and tells the others what it found.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from domainfit.fit import (
     write_report,
 )
 from domainfit.io_utils import write_json_atomic
+from domainfit.train import distributed
 
 
 def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: bool) -> FitRun:
@@ -36,11 +39,12 @@ def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: b
     runs: list[FitRun] = []
     for i in range(k):
         child = run_dir / "folds" / f"fold-{i}"
-        if (child / "run.json").is_file():  # finished before an interruption
-            runs.append(_finished(child))
+        finished = distributed.from_main(_finished, child)
+        if finished is not None:  # finished before an interruption
+            runs.append(finished)
             continue
         session = sessions.pop(i, None) or build_session(cfg, base_dir, prepared.fold(i))
-        again = (child / "config.yaml").is_file()
+        again = distributed.from_main(_started, child)
         if not again:
             start_run_dir(child, cfg)
         name = f"{cfg.name}-fold-{i}"
@@ -50,11 +54,12 @@ def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: b
         sessions.clear()  # fold 0's model, if fold 0 was finished already
     summary = cv_summary(runs, run_dir)
     seconds = time.perf_counter() - start
-    write_json_atomic(run_dir / "cv.json", summary)
     metrics = {**summary["mean"], **{f"{k}.std": v for k, v in summary["std"].items()}}
-    write_json_atomic(run_dir / "metrics.json", metrics)
-    write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
-    write_report(run_dir)
+    if distributed.is_main():
+        write_json_atomic(run_dir / "cv.json", summary)
+        write_json_atomic(run_dir / "metrics.json", metrics)
+        write_json_atomic(run_dir / "run.json", {"name": cfg.name, "seconds": round(seconds, 2)})
+        write_report(run_dir)
     return FitRun(run_dir, metrics, [], seconds)
 
 
@@ -74,7 +79,14 @@ def cv_summary(runs: list[FitRun], run_dir: Path) -> dict[str, Any]:
     return {"k": len(runs), "folds": folds, "mean": mean, "std": std}
 
 
-def _finished(child: Path) -> FitRun:
+def _started(child: Path) -> bool:
+    return (child / "config.yaml").is_file()
+
+
+def _finished(child: Path) -> FitRun | None:
+    """The fold's run, if it finished before an interruption."""
+    if not (child / "run.json").is_file():
+        return None
     metrics = json.loads((child / "metrics.json").read_text())
     seconds = json.loads((child / "run.json").read_text())["seconds"]
     return FitRun(child, metrics, [], seconds)

@@ -1,7 +1,8 @@
 """Batches for training: tokenised text with dynamic padding, feature rows, images.
 
 Shuffling is a pure function of (seed, epoch), so a resumed run can skip exactly the batches
-it had already consumed (``start_batch``) and see the rest in the same order.
+it had already consumed (``start_batch``) and see the rest in the same order, and the processes
+of a data-parallel run agree on every batch: each takes its stripe (``rank``, ``world``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
 
 
 class Batches:
-    """An epoch's batches over pre-encoded samples; ``len`` is the number of batches."""
+    """An epoch's batches over pre-encoded samples; ``len`` is the number of batches.
+
+    With ``world`` > 1 each batch is this process's rows ``rank::world`` of the global batch
+    (possibly none, for a last batch smaller than ``world``)."""
 
     def __init__(
         self,
@@ -35,19 +39,25 @@ class Batches:
         seed: int = 0,
         epoch: int = 0,
         start_batch: int = 0,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.encoded = encoded
         self.batch_size = batch_size
         self.order = epoch_order(len(encoded), seed, epoch, shuffle)
         self.start_batch = start_batch
+        self.rank, self.world = rank, world
 
     def __len__(self) -> int:
         return -(-len(self.order) // self.batch_size)
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         for b in range(self.start_batch, len(self)):
-            idx = self.order[b * self.batch_size : (b + 1) * self.batch_size]
-            yield self.encoded.batch(idx)
+            yield self.encoded.batch(self.global_rows(b)[self.rank :: self.world])
+
+    def global_rows(self, b: int) -> np.ndarray:
+        """The samples of the ``b``-th batch, over all processes."""
+        return self.order[b * self.batch_size : (b + 1) * self.batch_size]
 
 
 class EncodedSet:
@@ -80,7 +90,7 @@ class EncodedSet:
 
     def _pad(self, rows: list[list[int]]) -> dict[str, torch.Tensor]:
         """Pad to the longest row of this batch, not to a global maximum."""
-        width = max(len(r) for r in rows)
+        width = max((len(r) for r in rows), default=0)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for i, r in enumerate(rows):

@@ -58,10 +58,13 @@ def versions() -> dict[str, str]:
 
 
 class Tracker:
-    """Nothing happens when tracking is off; every call is then a no-op."""
+    """Nothing happens when tracking is off; every call is then a no-op. Off too in every
+    process but rank 0 of a data-parallel run: one run, tracked once."""
 
     def __init__(self, cfg: TrackConfig, run_dir: Path, run_name: str) -> None:
-        self.enabled = cfg.enabled
+        from domainfit.train.distributed import is_main
+
+        self.enabled = cfg.enabled and is_main()
         self.run_dir = run_dir
         if not self.enabled:
             return

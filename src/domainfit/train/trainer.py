@@ -1,5 +1,9 @@
 """The training loop on Hugging Face Accelerate: accumulation, clipping, mixed precision,
-validation, early stopping, a NaN guard, and checkpoints a resumed run continues exactly."""
+validation, early stopping, a NaN guard, and checkpoints a resumed run continues exactly.
+
+Under ``torchrun`` / ``accelerate launch`` it trains data-parallel (see ``distributed``):
+``train.batch_size`` stays the global batch, each process trains on its stripe of it, and
+gradients, running losses and validation sums are summed across processes."""
 
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import DomainfitError
 from domainfit.evaluate.outputs import model_outputs
-from domainfit.progress import TrainingProgress
+from domainfit.progress import TrainingProgress, silenced
+from domainfit.train import distributed
 from domainfit.train.checkpoint import (
     cpu_state,
     latest_checkpoint,
@@ -102,6 +107,8 @@ class Trainer:
         self.penalty = penalty  # regularisers' extra loss (L1, L2-SP), added to the task loss
         precision = "no" if cfg.precision == "fp32" else cfg.precision
         self.accelerator = _accelerator(precision)
+        # the process group (if launched with several processes) exists once Accelerate is up
+        self.world, self.rank = distributed.world_size(), distributed.rank()
         self.model = model.to(self.accelerator.device)
         self.loss_fn = loss_fn
         self.adapter, self.task = adapter, task
@@ -130,6 +137,11 @@ class Trainer:
         self.state = _State()
         self.bar = TrainingProgress(cfg.epochs, 0)
         self._micro_losses: list[float] = []
+        # several processes: each micro-batch's (loss, penalty, domain, pseudo) of this process,
+        # weighted by its share of the batch, summed across processes at the optimizer step;
+        # and the first non-finite loss seen since, raised on every process at that step
+        self._pending: list[tuple[float, float, float, float]] = []
+        self._bad: float | None = None
 
     def fit(self, train: EncodedSet, val: EncodedSet | None, *, resume: bool = False) -> FitResult:
         n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
@@ -138,13 +150,11 @@ class Trainer:
         self.steps_per_epoch = steps_per_epoch
         self.trace_every = max(1, steps_per_epoch * self.cfg.epochs // LR_TRACE_POINTS)
         ckpt_dir = self.run_dir / "checkpoints"
-        if resume and (last := latest_checkpoint(ckpt_dir)) is not None:
-            ckpt = load_checkpoint(last, self.saved, self.optimizer, self.scheduler)
-            strategy_state = ckpt.state.pop("strategy", {})
-            self.state = _State(**ckpt.state)
-            if self.hooks is not None:
-                self.hooks.load_state_dict(strategy_state)
-        with TrainingProgress(self.cfg.epochs, n_batches) as bar:
+        if resume:
+            self._resume(ckpt_dir)
+        distributed.sync_module(self.saved)
+        # only rank 0 draws progress
+        with silenced(self.rank != 0), TrainingProgress(self.cfg.epochs, n_batches) as bar:
             self.bar = bar
             while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
                 self._epoch(train, val, n_batches)
@@ -166,6 +176,17 @@ class Trainer:
             self.state.step_losses,
             steps_per_epoch,
         )
+
+    def _resume(self, ckpt_dir: Path) -> None:
+        last = latest_checkpoint(ckpt_dir)
+        distributed.check_same(str(last and last.name), "the checkpoint to resume from")
+        if last is None:
+            return
+        ckpt = load_checkpoint(last, self.saved, self.optimizer, self.scheduler)
+        strategy_state = ckpt.state.pop("strategy", {})
+        self.state = _State(**ckpt.state)
+        if self.hooks is not None:
+            self.hooks.load_state_dict(strategy_state)
 
     def _reset_running_sums(self) -> None:
         st = self.state
@@ -190,40 +211,17 @@ class Trainer:
             seed=self.seed,
             epoch=self.state.epoch,
             start_batch=self.state.next_batch,
+            rank=self.rank,
+            world=self.world,
         )
         accum = self.cfg.grad_accum
         every = self.cfg.eval_every_steps
         self.bar.epoch_start(self.state.epoch, self.state.next_batch)
         for b, batch in enumerate(batches, start=self.state.next_batch):
-            if self.augment is not None:
-                batch = self.augment(batch, self.state.epoch, b)
-            batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
-            with self.accelerator.autocast():
-                if self.adapter is None:
-                    logits = self.model(batch)
-                    loss = self.loss_fn(*_align(logits, batch["labels"]))
-                    adapt_loss = None
-                    if self._adversarial is not None:
-                        loss = 0.5 * (loss + self._adversarial_loss(batch))
-                    elif self._embed_adversarial is not None:
-                        loss = 0.5 * (loss + self._embedding_adversarial_loss(batch))
-                else:
-                    loss, adapt_loss = self._adapted_losses(batch, self.state.epoch * n_batches + b)
-            if not torch.isfinite(loss):
-                self._diverged(float(loss.detach()))
-            extra = self.penalty(self.model) if self.penalty is not None else None
-            total = loss if extra is None else loss + extra
-            if adapt_loss is not None:
-                if not torch.isfinite(adapt_loss):
-                    self._diverged(float(adapt_loss.detach()))
-                total = total + adapt_loss
-            self.accelerator.backward(total / accum)
-            self.state.loss_sum += float(loss.detach())
-            self._micro_losses.append(float(loss.detach()))
-            self.state.loss_count += 1
-            if extra is not None:
-                self.state.penalty_sum += float(extra.detach())
-            self.bar.batch_done(self.state.loss_sum / self.state.loss_count)
+            if self.world == 1:
+                self._micro_batch(batch, b, n_batches)
+            else:
+                self._shared_micro_batch(batch, b, n_batches, len(batches.global_rows(b)))
             if (b + 1) % accum == 0 or b + 1 == n_batches:
                 self._step()
                 self.state.next_batch = b + 1
@@ -235,11 +233,84 @@ class Trainer:
                 if self.checkpoint_every and self.state.global_step % self.checkpoint_every == 0:
                     self._checkpoint(self.run_dir / "checkpoints")
 
+    def _micro_batch(self, batch: dict[str, torch.Tensor], b: int, n_batches: int) -> None:
+        """Forward and backward of one micro-batch in a single process."""
+        loss, extra, adapt_loss, parts = self._losses(batch, b, n_batches)
+        if not torch.isfinite(loss):
+            self._diverged(float(loss.detach()))
+        total = loss if extra is None else loss + extra
+        if adapt_loss is not None:
+            if not torch.isfinite(adapt_loss):
+                self._diverged(float(adapt_loss.detach()))
+            total = total + adapt_loss
+        self.accelerator.backward(total / self.cfg.grad_accum)
+        self._add(float(loss.detach()), _value(extra), *parts)
+
+    def _shared_micro_batch(
+        self, batch: dict[str, torch.Tensor], b: int, n_batches: int, n_global: int
+    ) -> None:
+        """This process's stripe of a micro-batch. Its losses are scaled by its share of the
+        global batch, so the gradients summed across processes are the global batch's mean
+        gradient; a non-finite loss is raised at the step, on every process alike."""
+        n_local = len(next(iter(batch.values()))) if batch else 0
+        if n_local == 0:  # a last batch smaller than the number of processes
+            self._pending.append((0.0, 0.0, 0.0, 0.0))
+            return
+        share = n_local / n_global
+        loss, extra, adapt_loss, parts = self._losses(batch, b, n_batches)
+        total = loss if extra is None else loss + extra
+        if adapt_loss is not None:
+            total = total + adapt_loss
+        for value in (loss, adapt_loss):
+            if value is not None and not torch.isfinite(value) and self._bad is None:
+                self._bad = float(value.detach())
+        self.accelerator.backward(total * (share / self.cfg.grad_accum))
+        domain, pseudo = parts
+        value = float(loss.detach())
+        self._pending.append((share * value, share * _value(extra), share * domain, share * pseudo))
+
+    def _losses(
+        self, batch: dict[str, torch.Tensor], b: int, n_batches: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, tuple[float, float]]:
+        """Task loss, regularisers' penalty, adaptation loss, and the domain and pseudo-label
+        losses (for the epoch's means) of one micro-batch."""
+        if self.augment is not None:
+            # every process draws its own augmentations; a single process draws as before
+            batch = self.augment(batch, self.state.epoch, b * self.world + self.rank)
+        batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
+        parts = (0.0, 0.0)
+        with self.accelerator.autocast():
+            if self.adapter is None:
+                logits = self.model(batch)
+                loss = self.loss_fn(*_align(logits, batch["labels"]))
+                adapt_loss = None
+                if self._adversarial is not None:
+                    loss = 0.5 * (loss + self._adversarial_loss(batch))
+                elif self._embed_adversarial is not None:
+                    loss = 0.5 * (loss + self._embedding_adversarial_loss(batch))
+            else:
+                position = self.state.epoch * n_batches + b
+                loss, adapt_loss, parts = self._adapted_losses(batch, position)
+        extra = self.penalty(self.model) if self.penalty is not None else None
+        return loss, extra, adapt_loss, parts
+
+    def _add(self, loss: float, penalty: float, domain: float, pseudo: float) -> None:
+        """One micro-batch's losses into the epoch's running sums."""
+        st = self.state
+        st.loss_sum += loss
+        self._micro_losses.append(loss)
+        st.loss_count += 1
+        st.penalty_sum += penalty
+        st.domain_sum += domain
+        st.pseudo_sum += pseudo
+        self.bar.batch_done(st.loss_sum / st.loss_count)
+
     def _adapted_losses(
         self, batch: dict[str, torch.Tensor], position: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]]:
         """The source task loss, and the adaptation loss of this source batch paired with the
-        ``position``-th target batch: weighted domain loss plus pseudo-label loss."""
+        ``position``-th target batch: weighted domain loss plus pseudo-label loss (and those two
+        losses' values). Several processes split the target batch as they split the source's."""
         adapter = self.adapter
         assert adapter is not None
         device = self.accelerator.device
@@ -247,22 +318,26 @@ class Trainer:
         logits_s = self.model.head(f_s)
         loss = self.loss_fn(*_align(logits_s, batch["labels"]))
         tb = adapter.target_batch(position, self.state.pseudo)
+        tb = distributed.stripe(tb, self.rank, self.world)
+        adapt_loss = torch.zeros((), device=device)
+        if len(next(iter(tb.values()))) == 0:  # a tiny target pool: no target rows here
+            return loss, adapt_loss, (0.0, 0.0)
         tb = {k: v.to(device) for k, v in tb.items()}
         pseudo = tb.pop("pseudo", None)
         f_t = self.model.features(tb)
         logits_t = self.model.head(f_t)
-        adapt_loss = torch.zeros((), device=device)
+        domain_value = pseudo_value = 0.0
         if adapter.loss is not None:
             progress = self.state.global_step / max(1, self.steps_per_epoch * self.cfg.epochs)
             domain = adapter.loss(f_s, f_t, logits_s, logits_t, progress=progress)
             adapt_loss = adapt_loss + adapter.weight(progress) * domain
-            self.state.domain_sum += float(domain.detach())
+            domain_value = float(domain.detach())
         if pseudo is not None and bool((known := pseudo >= 0).any()):
             out, target = _align(logits_t[known], pseudo[known])
             pl = self.loss_fn(out, target)
             adapt_loss = adapt_loss + adapter.cfg.self_training.weight * pl
-            self.state.pseudo_sum += float(pl.detach())
-        return loss, adapt_loss
+            pseudo_value = float(pl.detach())
+        return loss, adapt_loss, (domain_value, pseudo_value)
 
     def _adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         from domainfit.augment.feature_ops import adversarial_loss
@@ -303,10 +378,17 @@ class Trainer:
         assert adapter is not None
         if not adapter.pseudo_labels_due(self.state.epoch):
             return
-        probs = self._target_probs(adapter.pool)
-        self.state.pseudo = adapter.refresh_pseudo_labels(self.state.epoch, probs)
+        # rank 0 labels the pool for all: every process then trains on the same labels
+        self.state.pseudo = distributed.from_main(self._pseudo_labels)
+
+    def _pseudo_labels(self) -> list[int]:
+        assert self.adapter is not None
+        probs = self._target_probs(self.adapter.pool)
+        return self.adapter.refresh_pseudo_labels(self.state.epoch, probs)
 
     def _step(self) -> None:
+        if self.world > 1:
+            self._reduce()
         if self.state.global_step % self.trace_every == 0:
             self._trace_lr()
         if self.cfg.clip_grad_norm is not None:
@@ -317,6 +399,23 @@ class Trainer:
         self._micro_losses = []
         self.optimizer.zero_grad(set_to_none=True)
         self.state.global_step += 1
+        distributed.sync_buffers(self.saved)
+
+    def _trained_params(self) -> list[torch.Tensor]:
+        return [p for g in self.optimizer.param_groups for p in g["params"] if p.requires_grad]
+
+    def _reduce(self) -> None:
+        """Sum gradients, the micro-batches' weighted losses and the divergence flag across
+        processes: then every process steps, reports and stops alike."""
+        flags = [0.0 if self._bad is None else 1.0]
+        stats = [v for row in self._pending for v in row]
+        summed = distributed.reduce_step(self._trained_params(), [*stats, *flags])
+        if summed[-1] > 0:
+            self._diverged(math.nan if self._bad is None else self._bad)
+        for i in range(len(self._pending)):
+            loss, penalty, domain, pseudo = summed[4 * i : 4 * i + 4]
+            self._add(loss, penalty, domain, pseudo)
+        self._pending, self._bad = [], None
 
     def _trace_lr(self) -> None:
         """The rate each group steps with now; 0 for a group whose parameters are frozen. Weight
@@ -333,7 +432,9 @@ class Trainer:
     def _diverged(self, value: float) -> None:
         lr = self.optimizer.param_groups[0]["lr"]
         # what led here stays readable for ``diagnose`` (lr_too_high), non-finite as null
-        write_step_losses(self.run_dir, [*self.state.step_losses, value], self.steps_per_epoch)
+        if self.rank == 0:
+            losses = [*self.state.step_losses, value]
+            write_step_losses(self.run_dir, losses, self.steps_per_epoch)
         raise TrainingDivergedError(
             f"loss became {value} at epoch {self.state.epoch}, optimizer step "
             f"{self.state.global_step} (learning rate {lr:.3g}); the last good checkpoint is "
@@ -357,26 +458,35 @@ class Trainer:
                 row["train.pseudo_loss"] = self.state.pseudo_sum / self.state.loss_count
                 row["adapt.pseudo_labels"] = float(pseudo_label_count(self.state.pseudo))
         if val is not None and len(val) > 0:
-            row.update(
-                evaluate_loss_accuracy(
-                    self.model, self.loss_fn, val, self.cfg.batch_size, self.accelerator.device
-                )
-            )
+            row.update(self._scores(val))
         if self.select_metric in ("val.target_im", "val.target_snd"):
-            assert self.adapter is not None
-            scores = validator_scores(self._target_probs(self.adapter.validator_pool()))
+            scores = distributed.from_main(self._validator_scores)
             row.update({f"val.target_{k}": v for k, v in scores.items()})
-        device = self.accelerator.device
         for name, data in self.watch.items():
             if len(data) and data.labels is not None:
-                scores = evaluate_loss_accuracy(
-                    self.model, self.loss_fn, data, self.cfg.batch_size, device
-                )
+                scores = self._scores(data)
                 row.update({f"{name}.{k.removeprefix('val.')}": v for k, v in scores.items()})
+        row = distributed.broadcast_row(row)
         self.state.history.append(row)
         self._track_best(row)
         if self.on_evaluate is not None:
             self.on_evaluate(row)
+
+    def _scores(self, data: EncodedSet) -> dict[str, float]:
+        """Each process scores its stripe of ``data``; the sums are added across processes."""
+        return evaluate_loss_accuracy(
+            self.model,
+            self.loss_fn,
+            data,
+            self.cfg.batch_size,
+            self.accelerator.device,
+            rank=self.rank,
+            world=self.world,
+        )
+
+    def _validator_scores(self) -> dict[str, float]:
+        assert self.adapter is not None
+        return validator_scores(self._target_probs(self.adapter.validator_pool()))
 
     def _evaluated_now(self) -> bool:
         """Step-based validation may already have run at this very step."""
@@ -407,9 +517,12 @@ class Trainer:
                 self.state.stopped_early = True
 
     def _save_best(self) -> None:
-        save_weights(self.model, self.run_dir / "model" / "model.safetensors")
+        if self.rank == 0:
+            save_weights(self.model, self.run_dir / "model" / "model.safetensors")
 
     def _checkpoint(self, folder: Path) -> None:
+        if self.rank != 0:
+            return
         state = dict(self.state.__dict__)
         state["strategy"] = self.hooks.state_dict() if self.hooks is not None else {}
         step = self.state.global_step
@@ -418,11 +531,16 @@ class Trainer:
 
 def _accelerator(precision: str) -> Accelerator:
     """Accelerate keeps one process-wide state; a later run in the same process (the demo, a
-    sweep, the tests) may ask for another precision, so that state is reset first."""
+    sweep, the tests) may ask for another precision, so that state is reset first. The reset
+    forgets Accelerate's record only: a launcher's process group stays up and is reused."""
     from accelerate.state import AcceleratorState
 
     AcceleratorState._reset_state(reset_partial_state=True)
     return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+
+
+def _value(t: torch.Tensor | None) -> float:
+    return 0.0 if t is None else float(t.detach())
 
 
 def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -434,14 +552,24 @@ def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, to
 
 @torch.no_grad()
 def evaluate_loss_accuracy(
-    model: nn.Module, loss_fn: nn.Module, data: EncodedSet, batch_size: int, device: torch.device
+    model: nn.Module,
+    loss_fn: nn.Module,
+    data: EncodedSet,
+    batch_size: int,
+    device: torch.device,
+    *,
+    rank: int = 0,
+    world: int = 1,
 ) -> dict[str, float]:
     """Loss plus accuracy (classification) or MAE and RMSE in label units (float labels mean
-    regression)."""
+    regression). With ``world`` > 1 this process scores its stripe of every batch and the sums
+    are added across processes, so every process returns the same numbers."""
     model.eval()
     regression = data.labels is not None and data.labels.dtype.kind == "f"
     total, correct, loss_sum, abs_sum, sq_sum = 0, 0, 0.0, 0.0, 0.0
-    for batch in Batches(data, batch_size, shuffle=False):
+    for batch in Batches(data, batch_size, shuffle=False, rank=rank, world=world):
+        if len(batch["labels"]) == 0:
+            continue
         batch = {k: v.to(device) for k, v in batch.items()}
         logits = model(batch)
         out, target = _align(logits, batch["labels"])
@@ -454,6 +582,10 @@ def evaluate_loss_accuracy(
             correct += int((pred == target.long()).sum())
         total += len(target)
     model.train()
+    if world > 1:
+        sums = distributed.all_reduce_sums([total, correct, loss_sum, abs_sum, sq_sum])
+        total, correct = int(sums[0]), int(sums[1])
+        loss_sum, abs_sum, sq_sum = sums[2:]
     if regression:
         return {
             "val.loss": loss_sum / total,
