@@ -115,9 +115,11 @@ def fit(
 
     Example: domainfit fit examples/reviews_minilm.yaml --set train.epochs=1
     """
+    from domainfit.train import distributed
+
     with silenced(quiet):
         run = api.fit(config, overrides=list(set_ or []), resume=resume, out=out)
-    if not quiet:
+    if not quiet and distributed.is_main():  # one summary, from the rank that wrote the run
         _print_run(run.dir, run.seconds, run.metrics)
 
 

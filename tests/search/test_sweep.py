@@ -125,3 +125,23 @@ def test_cli_refuses_a_parameter_path_that_is_not_in_the_config(
     assert main(["sweep", str(path), "--out", str(tmp_path / "sweep")]) == 2
     assert "unknown key 'learning_rate'" in capsys.readouterr().err
     assert not (tmp_path / "sweep").exists()
+
+
+def test_trials_are_mlflow_children_of_the_sweep_run(
+    sweep_config: dict[str, Any], tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    sweep_config["track"] = {"enabled": True, "uri": uri, "experiment": "sweeps"}
+    sweep_config["sweep"].update(sampler="grid", params={"train.lr": {"choice": [0.01, 1e30]}})
+    _sweep(sweep_config, tmp_path / "sweep")
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name("sweeps")
+    runs = {r.info.run_name: r for r in client.search_runs([exp.experiment_id])}
+    parent = runs.pop("tiny-sweep")
+    assert parent.info.status == "FINISHED" and parent.data.metrics["best_value"] > 0.5
+    assert parent.data.metrics["trials.failed"] == 1
+    assert sorted(runs) == ["tiny-trial0", "tiny-trial1"]
+    assert {r.data.tags["mlflow.parentRunId"] for r in runs.values()} == {parent.info.run_id}
+    assert sorted(r.info.status for r in runs.values()) == ["FAILED", "FINISHED"]
