@@ -203,6 +203,11 @@ class ModelConfig(StrictModel):
     pooling: Literal["cls", "mean"] = "mean"
     max_length: int = Field(256, ge=8, description="token limit for text backbones")
     image_size: int = Field(32, ge=8, description="images are resized to this square size")
+    gradient_checkpointing: bool = Field(
+        False,
+        description="recompute activations in the backward pass: less memory, about a third "
+        "more compute (Hugging Face and timm backbones)",
+    )
     head: HeadConfig = Field(default_factory=HeadConfig)
 
 
@@ -243,6 +248,11 @@ class TrainConfig(StrictModel):
     )
     early_stopping: EarlyStoppingConfig | None = None
     num_workers: int = Field(0, ge=0)
+    bucket_by_length: bool = Field(
+        False,
+        description="text: batch reviews of similar length together (less padding, faster); "
+        "batches still come in random order",
+    )
 
     @model_validator(mode="after")
     def _schedule_options(self) -> TrainConfig:
