@@ -144,11 +144,13 @@ def open_study(plan: SweepPlan, worker: int = 0) -> optuna.Study:
     else:
         sampler = optuna.samplers.RandomSampler(seed=seed)
     pruner: optuna.pruners.BasePruner
+    epochs = plan.cfg.train.epochs * max(1, len(sweep.seeds))
     if sweep.pruner == "hyperband":
-        epochs = plan.cfg.train.epochs * max(1, len(sweep.seeds))
         pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(2, epochs))
     elif sweep.pruner == "median":
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=sweep.startup_trials)
+        # the first epochs of a slow-starting (small learning rate) trial say little yet
+        warmup = max(1, epochs // 5)
+        pruner = optuna.pruners.MedianPruner(sweep.startup_trials, n_warmup_steps=warmup)
     else:
         pruner = optuna.pruners.NopPruner()
     study = optuna.create_study(
