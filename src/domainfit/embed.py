@@ -16,6 +16,7 @@ from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain
 from domainfit.data.loaders import EncodedSet
 from domainfit.errors import ConfigError
+from domainfit.models.backbone import Backbone
 
 
 def embed(
@@ -28,6 +29,7 @@ def embed(
     batch_size: int = 64,
     cache_dir: str | Path | None = None,
     layer: int | None = None,
+    loaded: Backbone | None = None,
 ) -> np.ndarray:
     """(N, D) float32 pooled features of ``backbone`` for ``data`` (a path, a named set such
     as ``amazon-reviews:kitchen``, or a DomainDataset), in the data's row order.
@@ -35,6 +37,7 @@ def embed(
     ``cache_dir``: where computed features are kept (keyed by the model's weights, the encoded
     inputs and the settings); None computes without caching. ``layer``: pool the output of
     that transformer layer (0 = embeddings) instead of the last, for Hugging Face text models.
+    ``loaded``: ``backbone`` already loaded (callers embedding several sets load it once).
     """
     from domainfit.models.backbone import load_backbone
     from domainfit.models.feature_cache import cached_feature_sets, compute_features
@@ -55,7 +58,7 @@ def embed(
             f"backbone {backbone!r} is built from the data and has no pretrained features",
             "name a pretrained backbone (minilm, hf:PATH, timm:NAME, torchvision:NAME, file:PATH)",
         )
-    bb = load_backbone(cfg)
+    bb = loaded if loaded is not None else load_backbone(cfg)
     spec = str(bb.spec)
     if layer is not None:
         set_layer(bb.encoder, layer, backbone)

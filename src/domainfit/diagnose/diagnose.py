@@ -21,6 +21,7 @@ from domainfit.diagnose.feature_findings import (
     subsample,
 )
 from domainfit.diagnose.findings import Finding, ranked
+from domainfit.models.backbone import Backbone
 
 PRETRAINED_ON_IMAGENET = ("timm", "torchvision", "hf")
 
@@ -70,9 +71,10 @@ def run_diagnosis(
     if cfg.model is None:
         skipped["features"] = "no model section: label_noise, label_shift, domain_gap need one"
     else:
-        f, r, s = _feature_checks(cfg, prepared, seed)
+        bb = _pretrained(cfg)  # loaded once for the feature and the input checks
+        f, r, s = _feature_checks(cfg, prepared, seed, bb)
         found, ran, skipped = found + f, ran + r, {**skipped, **s}
-        f, r, s = _input_checks(cfg, prepared)
+        f, r, s = _input_checks(cfg, prepared, bb)
         found, ran, skipped = found + f, ran + r, {**skipped, **s}
     if run_dir is not None:
         f, r = _run_checks(cfg, prepared, run_dir)
@@ -102,7 +104,18 @@ def _class_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray:
     )
 
 
-def _features(cfg: RunConfig, prepared: PreparedData, seed: int) -> dict[str, Labelled]:
+def _pretrained(cfg: RunConfig) -> Backbone | None:
+    """The config's pretrained backbone; None for a network built from the data (``mlp``)."""
+    from domainfit.models.backbone import load_backbone
+    from domainfit.models.specs import parse_spec
+
+    assert cfg.model is not None
+    return None if parse_spec(cfg.model.backbone).kind == "mlp" else load_backbone(cfg.model)
+
+
+def _features(
+    cfg: RunConfig, prepared: PreparedData, seed: int, bb: Backbone | None
+) -> dict[str, Labelled]:
     """Per role, the features the model starts from: the frozen pretrained backbone's, or the
     fitted preprocessing's for a network built from the data (``mlp``); at most MAX_ROWS
     rows each (seeded subsample)."""
@@ -133,6 +146,7 @@ def _features(cfg: RunConfig, prepared: PreparedData, seed: int) -> dict[str, La
                 image_size=m.image_size,
                 batch_size=cfg.train.batch_size,
                 cache_dir=cfg.strategy.cache_dir,
+                loaded=bb,
             )
         out[role] = Labelled(
             ds.domain,
@@ -144,11 +158,11 @@ def _features(cfg: RunConfig, prepared: PreparedData, seed: int) -> dict[str, La
 
 
 def _feature_checks(
-    cfg: RunConfig, prepared: PreparedData, seed: int
+    cfg: RunConfig, prepared: PreparedData, seed: int, bb: Backbone | None
 ) -> tuple[list[Finding], list[str], dict[str, str]]:
     if prepared.task == "regression":
         return [], [], {"features": "label_noise, label_shift: classification only"}
-    feats = _features(cfg, prepared, seed)
+    feats = _features(cfg, prepared, seed, bb)
     src = feats["source"]
     found = label_noise(src, seed)
     ran = ["label_noise"]
@@ -170,18 +184,17 @@ def _feature_checks(
 
 
 def _input_checks(
-    cfg: RunConfig, prepared: PreparedData
+    cfg: RunConfig, prepared: PreparedData, bb: Backbone | None
 ) -> tuple[list[Finding], list[str], dict[str, str]]:
     from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
-    from domainfit.models.backbone import is_pretrained, load_backbone
+    from domainfit.models.backbone import is_pretrained
     from domainfit.models.inputs import image_tensor
     from domainfit.models.specs import parse_spec
 
     assert cfg.model is not None
     spec = parse_spec(cfg.model.backbone)
-    if spec.kind == "mlp":
+    if bb is None:
         return [], [], {"input_mismatch": "a network built from the data has no pretraining"}
-    bb = load_backbone(cfg.model)
     found: list[Finding] = []
     if bb.modality == "text" and bb.tokenizer_path is not None:
         from transformers import AutoTokenizer
