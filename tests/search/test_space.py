@@ -86,3 +86,34 @@ def test_params_are_written_into_the_config_at_their_paths() -> None:
     cfg = load_config(out)
     assert cfg.train.lr == 3e-4 and cfg.strategy.name == "lora" and cfg.strategy.lora.r == 8
     assert "train" not in raw  # the base config is not changed
+
+
+class _AlwaysPrune:
+    def __init__(self) -> None:
+        self.reported: list[tuple[float, int]] = []
+
+    def report(self, value: float, step: int) -> None:
+        self.reported.append((value, step))
+
+    def should_prune(self) -> bool:
+        return True
+
+
+def test_pruner_sees_the_metric_in_the_study_direction_and_never_stops_a_finished_trial() -> None:
+    from domainfit.search.objective import PruneReporter
+
+    sweep = SweepConfig.model_validate(
+        {"metric": "target.val.accuracy", "params": {"train.lr": {"uniform": [0.1, 0.2]}}}
+    )
+    trial = _AlwaysPrune()
+    reporter = PruneReporter(trial, sweep)  # type: ignore[arg-type]
+    reporter.last_step = 1
+    with pytest.raises(optuna.TrialPruned):
+        reporter({"target.val.accuracy": 0.6, "val.loss": 0.5})
+    reporter({"target.val.accuracy": 0.7})  # the last validation: scored, not pruned
+    assert trial.reported == [(0.6, 0), (0.7, 1)]
+    # a loss watched while maximising is negated, so "higher is better" holds for the pruner
+    loss = PruneReporter(_AlwaysPrune(), sweep.model_copy(update={"prune_on": "val.loss"}))
+    loss.last_step = 0
+    loss({"val.loss": 0.25})
+    assert loss.trial.reported == [(-0.25, 0)]  # type: ignore[attr-defined]

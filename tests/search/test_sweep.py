@@ -77,6 +77,7 @@ def test_hopeless_trials_are_pruned_before_their_last_epoch(
     hopeless = next(r for r in rows if r["params"]["train.lr"] == 1e-7)
     assert hopeless["state"] == "pruned"
     assert hopeless["validations"] < 6
+    assert all(r["validations"] < 6 for r in rows if r["state"] == "pruned")
     assert result.counts["complete"] >= 2
 
 

@@ -81,6 +81,8 @@ class Objective:
         reporter = PruneReporter(trial, ctx.sweep)
         for i, seed in enumerate(seeds):
             cfg = trial_config(ctx, params, trial.number, seed)
+            if cfg.train.eval_every_steps is None:  # one validation per epoch: the last is known
+                reporter.last_step = cfg.train.epochs * len(seeds) - 1
             where = run_dir if seed is None else run_dir / f"seed-{seed}"
             reporter.repeat = i
             try:
@@ -115,7 +117,10 @@ class PruneReporter:
     def __init__(self, trial: optuna.Trial, sweep: SweepConfig) -> None:
         self.trial, self.sweep = trial, sweep
         self.metric = sweep.prune_on
-        self.repeat, self.step, self.last_value = 0, 0, None
+        self.repeat, self.step = 0, 0
+        # a trial that has trained to its end is scored, not pruned: stopping it then saves no
+        # compute and throws its value away
+        self.last_step: int | None = None
 
     def __call__(self, row: dict[str, float]) -> None:
         metric = self.metric or _default_prune_metric(self.sweep.metric, row)
@@ -126,8 +131,9 @@ class PruneReporter:
         if _lower_is_better(metric) == self.sweep.maximize:
             value = -value
         self.trial.report(value, self.step)
+        final = self.last_step is not None and self.step >= self.last_step
         self.step += 1
-        if self.sweep.pruner != "none" and self.trial.should_prune():
+        if self.sweep.pruner != "none" and not final and self.trial.should_prune():
             raise optuna.TrialPruned(f"pruned after {self.step} validations")
 
 
