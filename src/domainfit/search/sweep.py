@@ -120,9 +120,15 @@ def absolute_paths(raw: dict[str, Any], base_dir: Path | None) -> dict[str, Any]
 
 
 def config_sha(raw: dict[str, Any], sweep: SweepConfig) -> str:
-    """What makes two sweeps the same study: the base config and the space (not the budget)."""
-    space = sweep.model_dump(mode="json", exclude={"trials"})
-    text = json.dumps({"config": raw, "space": space}, sort_keys=True)
+    """What makes two sweeps the same study: the base config and the space (not the budget).
+    Only values that differ from the defaults count, so a domainfit that gained a config field
+    still resumes a sweep an older one began."""
+    try:
+        config = RunConfig.model_validate(raw).model_dump(mode="json", exclude_defaults=True)
+    except ValidationError:
+        config = raw  # a config this version cannot read: it cannot be the same sweep
+    space = sweep.model_dump(mode="json", exclude={"trials"}, exclude_defaults=True)
+    text = json.dumps({"config": config, "space": space}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
