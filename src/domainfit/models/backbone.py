@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from domainfit.config import ModelConfig
+from domainfit.errors import ConfigError
 from domainfit.models.specs import BackboneSpec, parse_spec
 from domainfit.registry import Registry
 
@@ -46,11 +47,41 @@ def load_backbone(cfg: ModelConfig, *, input_width: int | None = None) -> Backbo
     if spec.kind == "mlp":
         from domainfit.models.mlp_models import load_mlp
 
+        if cfg.gradient_checkpointing:
+            raise checkpointing_refused("mlp")
         return load_mlp(spec, cfg, input_width)
     backbone = LOADERS.get(spec.kind)(spec, cfg)
     if not cfg.pretrained:
         reinitialise(backbone.inner)
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(backbone)
     return backbone
+
+
+def enable_checkpointing(backbone: Backbone) -> None:
+    """Recompute each block's activations in the backward pass instead of keeping them
+    (``model.gradient_checkpointing``): Hugging Face models through their own switch, timm
+    models (and local or python ones with timm's ``set_grad_checkpointing``) through theirs.
+    Anything else is refused rather than silently trained without it."""
+    inner = backbone.inner
+    if callable(getattr(inner, "gradient_checkpointing_enable", None)):
+        from domainfit.models.hf_models import enable_hf_checkpointing
+
+        enable_hf_checkpointing(inner)  # type: ignore[arg-type]
+    elif callable(getattr(inner, "set_grad_checkpointing", None)):
+        from domainfit.models.timm_models import enable_timm_checkpointing
+
+        enable_timm_checkpointing(inner, str(backbone.spec))
+    else:
+        kind = backbone.spec.kind
+        library = type(inner).__module__.split(".")[0]
+        raise checkpointing_refused(f"{kind} ({library})" if kind in ("local", "python") else kind)
+
+
+def checkpointing_refused(what: str) -> ConfigError:
+    return ConfigError(
+        f"model.gradient_checkpointing is not supported for {what} backbones", "remove it"
+    )
 
 
 def is_pretrained(cfg: ModelConfig) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -12,6 +12,9 @@ from domainfit.config import ModelConfig
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import LOADERS, Backbone
 from domainfit.models.specs import BackboneSpec
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 # model_type -> layer-group family (see groups.py); anything else falls back to "generic".
 _FAMILIES = {
@@ -103,3 +106,34 @@ def load_hf(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
         return Backbone(encoder, model, family, "text", width, spec, tokenizer_path=source)
     width = int(getattr(hf_config, "hidden_size", 0) or hf_config.hidden_sizes[-1])
     return Backbone(HFVisionEncoder(model), model, family, "image", width, spec)
+
+
+def enable_hf_checkpointing(model: PreTrainedModel) -> None:
+    """Non-reentrant checkpointing of each transformer block (active in training mode only).
+
+    Non-reentrant, because then trainable blocks behind frozen ones (frozen embeddings, LoRA on
+    frozen weights) get their gradients without the block's input needing one. transformers
+    also hooks the embeddings to make their output need a gradient, which only reentrant
+    checkpointing needs; that hook is removed, as it would build the autograd graph (and run
+    the backward pass) through every frozen layer of a frozen or partly frozen backbone.
+    """
+    if not getattr(model, "supports_gradient_checkpointing", False):
+        raise ConfigError(
+            "model.gradient_checkpointing is not supported for Hugging Face "
+            f"{type(model).__name__} backbones",
+            "remove it",
+        )
+    kwargs = {"use_reentrant": False}
+    # transformers 5 renamed the switch (the old name warns there); 4.x has only the old one
+    renamed = getattr(model, "activation_checkpointing_enable", None)
+    if callable(renamed):
+        renamed(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    disable = getattr(model, "disable_input_require_grads", None)
+    if callable(disable):
+        disable()
+    # A key/value cache is for generation; transformers turns it off under checkpointing
+    # anyway, with a warning in every run unless it is off already
+    if getattr(model.config, "use_cache", False):
+        model.config.use_cache = False
