@@ -37,9 +37,31 @@ def _sweep_cmd(config: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "domainfit", "sweep", str(config), "--out", str(out), *extra]
 
 
+def _query(db: Path, sql: str) -> list[Any]:
+    """Rows of ``sql``; none while the sweep has not created its tables yet."""
+    if not db.is_file():
+        return []
+    try:
+        with sqlite3.connect(db, timeout=30) as con:
+            return con.execute(sql).fetchall()
+    except sqlite3.OperationalError as err:
+        if "no such table" in str(err):
+            return []
+        raise
+
+
 def _states(db: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(db, timeout=30) as con:
-        return con.execute("select number, state from trials order by number").fetchall()
+    return _query(db, "select number, state from trials order by number")
+
+
+def _training(db: Path) -> list[int]:
+    """Numbers of the RUNNING trials a worker has claimed (so their parameters are drawn)."""
+    rows = _query(
+        db,
+        "select t.number from trials t join trial_user_attributes a "
+        "on a.trial_id = t.trial_id where t.state = 'RUNNING' and a.key = 'run_dir'",
+    )
+    return [n for (n,) in rows]
 
 
 def test_sigkilled_sweep_resumes_without_lost_or_duplicated_trials(
@@ -53,9 +75,9 @@ def test_sigkilled_sweep_resumes_without_lost_or_duplicated_trials(
     db = out / "study.db"
     deadline = time.monotonic() + 300
     try:
-        while time.monotonic() < deadline:  # one trial done and the next one running
-            states = _states(db) if db.is_file() else []
-            if any(s == "COMPLETE" for _, s in states) and any(s == "RUNNING" for _, s in states):
+        while time.monotonic() < deadline:  # one trial done and the next one training
+            states = _states(db)
+            if any(s == "COMPLETE" for _, s in states) and _training(db):
                 break
             assert proc.poll() is None, "the sweep ended before it could be killed"
             time.sleep(0.2)
@@ -64,7 +86,7 @@ def test_sigkilled_sweep_resumes_without_lost_or_duplicated_trials(
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    killed = next(n for n, s in _states(db) if s == "RUNNING")
+    killed = _training(db)[0]
 
     result = domainfit.sweep(config, out=out, quiet=True)  # the same command again
     assert sum(result.counts.values()) == 4

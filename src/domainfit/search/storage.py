@@ -6,13 +6,21 @@ bring it back: on this host, a trial whose worker process is gone is failed and 
 once; on other hosts, Optuna's heartbeat fails it after ``GRACE_S`` without a beat. Either way
 the re-queued copy runs the same parameters, and the interrupted trial is not counted, so a
 resumed sweep loses no trial and runs none twice.
+
+A worker killed between asking for a trial and claiming it (milliseconds: the trial exists,
+RUNNING, with no worker and no parameters yet) leaves an orphan no heartbeat may ever cover;
+after ``ORPHAN_S`` without a worker it is failed by whichever worker looks next, and it is
+neither counted nor re-queued (nothing of it ran).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import random
 import shutil
 import socket
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,6 +34,7 @@ from domainfit.errors import ConfigError
 
 HEARTBEAT_S = 10
 GRACE_S = 60
+ORPHAN_S = 15  # a RUNNING trial without a worker this long after its start was never claimed
 WORKER_ATTR = "worker"  # {"host", "pid"} of the process running the trial
 REASON_ATTR = "fail_reason"  # set by the objective: a failure that counts as a finished trial
 SURPLUS_ATTR = "surplus"  # asked for after the budget was full; never ran
@@ -71,13 +80,25 @@ def check_storage(url: str) -> None:
 
 
 def _rdb(url: str, kwargs: dict[str, Any]) -> RDBStorage:
-    return RDBStorage(
-        url,
-        engine_kwargs=kwargs,
-        heartbeat_interval=HEARTBEAT_S,
-        grace_period=GRACE_S,
-        heartbeat_stale_trial_callback=_retry(),
-    )
+    """Several workers opening a fresh database at once all create its tables; on PostgreSQL
+    the losers of that race get a unique violation (on the catalogue or on Optuna's version
+    row). The tables exist after it, so trying again after a short random wait succeeds."""
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(5):
+        try:
+            return RDBStorage(
+                url,
+                engine_kwargs=kwargs,
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                heartbeat_stale_trial_callback=_retry(),
+            )
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            time.sleep(random.uniform(0.2, 1.0))
+    raise AssertionError("unreachable")
 
 
 def _retry() -> RetryHeartbeatStaleTrialCallback:
@@ -94,10 +115,21 @@ def counted(t: FrozenTrial) -> bool:
     return t.state == TrialState.FAIL and REASON_ATTR in t.user_attrs
 
 
-def progress(study: optuna.Study) -> tuple[int, int]:
-    """(counted trials, running trials)."""
+def progress(study: optuna.Study) -> tuple[int, int, int]:
+    """(counted trials, running trials, running trials not yet claimed by a worker: each is
+    either about to be claimed or an orphan ``recover_local`` will fail)."""
     trials = study.get_trials(deepcopy=False)
-    return sum(counted(t) for t in trials), sum(t.state == TrialState.RUNNING for t in trials)
+    running = [t for t in trials if t.state == TrialState.RUNNING]
+    unclaimed = sum(WORKER_ATTR not in t.user_attrs for t in running)
+    return sum(counted(t) for t in trials), len(running), unclaimed
+
+
+def orphaned(t: FrozenTrial, now: dt.datetime | None = None) -> bool:
+    """RUNNING and never claimed by a worker, ``ORPHAN_S`` after it started."""
+    if t.state != TrialState.RUNNING or WORKER_ATTR in t.user_attrs or t.datetime_start is None:
+        return False
+    now = now or dt.datetime.now()  # Optuna stamps trials with naive local time
+    return (now - t.datetime_start).total_seconds() >= ORPHAN_S
 
 
 def claim(trial: optuna.Trial, budget: int) -> bool:
@@ -108,7 +140,8 @@ def claim(trial: optuna.Trial, budget: int) -> bool:
     ahead = [
         t
         for t in trial.study.get_trials(deepcopy=False)
-        if t.number < trial.number and (counted(t) or t.state == TrialState.RUNNING)
+        if t.number < trial.number
+        and (counted(t) or (t.state == TrialState.RUNNING and not orphaned(t)))
     ]
     if len(ahead) >= budget:
         trial.set_user_attr(SURPLUS_ATTR, True)
@@ -128,11 +161,19 @@ def _alive(pid: int) -> bool:
 
 def recover_local(study: optuna.Study, storage: RDBStorage) -> list[int]:
     """Fail and re-queue this host's RUNNING trials whose worker process is gone; their
-    half-written run folders are removed. Returns the recovered trial numbers."""
+    half-written run folders are removed. Orphans (never claimed, see the module docstring) of
+    any host are failed, not re-queued. Returns the recovered trial numbers."""
     host = socket.gethostname()
     retry = _retry()
     recovered = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if orphaned(t):
+            try:
+                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            except UpdateFinishedTrialError:
+                continue
+            recovered.append(t.number)
+            continue
         worker = t.user_attrs.get(WORKER_ATTR)
         if not worker or worker.get("host") != host or _alive(int(worker["pid"])):
             continue

@@ -232,9 +232,14 @@ def work(study: optuna.Study, storage: Any, objective: Objective, budget: int) -
     with silenced():  # one line per trial; no per-epoch bars from inside trials
         while True:
             st.recover_local(study, storage)
-            done, running = st.progress(study)
+            done, running, unclaimed = st.progress(study)
             if done + running >= budget:
-                return
+                if not unclaimed:
+                    return
+                # a trial asked for but not claimed: another worker's, or an orphan that
+                # recover_local fails within ORPHAN_S (then this worker runs its share)
+                time.sleep(1.0)
+                continue
             study.optimize(objective, n_trials=1, gc_after_trial=True)
 
 
