@@ -208,6 +208,11 @@ class ModelConfig(StrictModel):
         description="recompute activations in the backward pass: less memory, about a third "
         "more compute (Hugging Face and timm backbones)",
     )
+    token_cache_dir: str | None = Field(
+        "runs/cache/tokens",
+        description="text: folder where tokenised splits are kept, so a later run on the same "
+        "texts and tokenizer reads them back; null: tokenise every run",
+    )
     head: HeadConfig = Field(default_factory=HeadConfig)
 
 
@@ -247,7 +252,12 @@ class TrainConfig(StrictModel):
         None, ge=1, description="also validate every N optimizer steps (default: each epoch)"
     )
     early_stopping: EarlyStoppingConfig | None = None
-    num_workers: int = Field(0, ge=0)
+    num_workers: int = Field(
+        0,
+        ge=0,
+        description="batches built ahead on a background thread (0: built when needed); "
+        "helps when augmentation or image decoding is slow",
+    )
     bucket_by_length: bool = Field(
         False,
         description="text: batch reviews of similar length together (less padding, faster); "

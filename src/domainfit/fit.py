@@ -148,7 +148,9 @@ def build_session(
     augmenter = augmenter_for(cfg, parts, audio)  # checked before anything expensive
     attach_model_ops(augmenter, parts)
     backbone, model, classes = parts.backbone, parts.model, parts.classes
-    encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor)
+    tokens = cfg.model.token_cache_dir
+    token_cache = None if tokens is None else Path(tokens)
+    encode, pad_id = input_encoder(backbone, cfg.model, parts.preprocessor, token_cache)
     sets = _encoded_sets(prepared, encode, classes, pad_id)
     give_target(augmenter, sets)
     trained: torch.nn.Module = model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import TracebackType
@@ -24,6 +24,7 @@ from rich.progress import (
 
 T = TypeVar("T")
 MIN_ITEMS = 500
+REDRAW_SECONDS = 0.5  # the training bar takes its batches and running loss this often
 _QUIET: ContextVar[bool] = ContextVar("domainfit_quiet", default=False)
 
 
@@ -74,6 +75,8 @@ class TrainingProgress:
         self.bar: Progress | None = None
         self.task: TaskID | None = None
         self.started = time.perf_counter()
+        self.pending = 0  # batches done since the bar was last updated
+        self.updated = 0.0
 
     def __enter__(self) -> TrainingProgress:
         if enabled():
@@ -99,17 +102,29 @@ class TrainingProgress:
             self.bar.stop()
 
     def epoch_start(self, epoch: int, done: int) -> None:
-        self.started = time.perf_counter()
+        self.started = self.updated = time.perf_counter()
+        self.pending = 0
         if self.bar is not None:
             self.task = self.bar.add_task(
                 f"epoch {epoch + 1}/{self.epochs}", total=self.batches, completed=done, metric=""
             )
 
-    def batch_done(self, running_loss: float) -> None:
-        if self.bar is not None and self.task is not None:
-            self.bar.update(self.task, advance=1, metric=f"loss {running_loss:.4f}")
+    def batch_done(self, running_loss: Callable[[], float]) -> None:
+        """``running_loss`` is called only when the bar is redrawn: reading the loss makes the
+        trainer wait for the device, so it happens a few times a second, not every batch."""
+        if self.bar is None or self.task is None:
+            return
+        self.pending += 1
+        now = time.perf_counter()
+        if now - self.updated >= REDRAW_SECONDS:
+            metric = f"loss {running_loss():.4f}"
+            self.bar.update(self.task, advance=self.pending, metric=metric)
+            self.pending, self.updated = 0, now
 
     def epoch_done(self, epoch: int, row: dict[str, float]) -> None:
+        if self.bar is not None and self.task is not None and self.pending:
+            self.bar.update(self.task, advance=self.pending)
+            self.pending = 0
         if quiet():
             return
         shown = " · ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "step"))

@@ -3,6 +3,9 @@
 Shuffling is a pure function of (seed, epoch), so a resumed run can skip exactly the batches
 it had already consumed (``start_batch``) and see the rest in the same order, and the processes
 of a data-parallel run agree on every batch: each takes its stripe (``rank``, ``world``).
+
+Text batches pad to their longest row, so with ``bucket`` on, training batches hold rows of
+similar length (less padding, same samples): see ``bucketed_order``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import scipy.sparse as sp
 import torch
 
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.token_cache import TokenCache, tokenize
 from domainfit.errors import DataError
+
+BUCKET_CHUNK = 50  # batches per shuffled chunk sorted by length: similar widths, still random
 
 
 def epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
@@ -24,11 +30,44 @@ def epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+def bucketed_order(
+    lengths: np.ndarray, batch_size: int, seed: int, epoch: int, chunk: int = BUCKET_CHUNK
+) -> np.ndarray:
+    """A permutation whose consecutive ``batch_size`` slices hold rows of similar length.
+
+    The epoch's shuffle (the draw ``epoch_order`` makes) is cut into chunks of ``chunk``
+    batches, each chunk sorted by length (stable: equal lengths keep their random order) and cut
+    into batches, and the full batches are shuffled with the same generator. A smaller last
+    batch stays last, as without buckets: it is the one batch whose mean loss has fewer rows.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    step = batch_size * chunk
+    parts = [part[np.argsort(lengths[part], kind="stable")] for part in _chunks(order, step)]
+    order = np.concatenate(parts) if parts else order
+    n_full = len(order) // batch_size
+    full = order[: n_full * batch_size].reshape(n_full, batch_size)[rng.permutation(n_full)]
+    return np.concatenate([full.reshape(-1), order[n_full * batch_size :]])
+
+
+def length_order(lengths: np.ndarray) -> np.ndarray:
+    """Shortest first (stable), for batches whose order does not matter to the caller."""
+    return np.argsort(lengths, kind="stable")
+
+
+def _chunks(order: np.ndarray, size: int) -> list[np.ndarray]:
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
 class Batches:
     """An epoch's batches over pre-encoded samples; ``len`` is the number of batches.
 
     With ``world`` > 1 each batch is this process's rows ``rank::world`` of the global batch
-    (possibly none, for a last batch smaller than ``world``)."""
+    (possibly none, for a last batch smaller than ``world``).
+
+    ``bucket`` (text sets; ignored for others): with ``shuffle``, batches of similar length in
+    random order (``bucketed_order``); without, the whole set shortest first, so a caller that
+    needs outputs per sample puts them back with ``self.order`` (``restore_order``)."""
 
     def __init__(
         self,
@@ -41,10 +80,17 @@ class Batches:
         start_batch: int = 0,
         rank: int = 0,
         world: int = 1,
+        bucket: bool = False,
     ) -> None:
         self.encoded = encoded
         self.batch_size = batch_size
-        self.order = epoch_order(len(encoded), seed, epoch, shuffle)
+        lengths = encoded.lengths() if bucket else None
+        if lengths is None:
+            self.order = epoch_order(len(encoded), seed, epoch, shuffle)
+        elif shuffle:
+            self.order = bucketed_order(lengths, batch_size, seed, epoch)
+        else:
+            self.order = length_order(lengths)
         self.start_batch = start_batch
         self.rank, self.world = rank, world
 
@@ -59,6 +105,23 @@ class Batches:
         """The samples of the ``b``-th batch, over all processes."""
         return self.order[b * self.batch_size : (b + 1) * self.batch_size]
 
+    def padded_tokens(self) -> int:
+        """Token positions the batches of this epoch hold, padding included (text sets)."""
+        lengths = self.encoded.lengths()
+        if lengths is None:
+            return 0
+        return sum(
+            int(lengths[rows].max(initial=0)) * len(rows)
+            for rows in (self.global_rows(b) for b in range(len(self)))
+        )
+
+
+def restore_order(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows computed in ``order`` (one per sample) back in the samples' own order."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
 
 class EncodedSet:
     """Inputs turned into model-ready arrays once (tokenisation is not repeated per epoch)."""
@@ -69,9 +132,20 @@ class EncodedSet:
         self.pad_id = pad_id
         first = next(iter(inputs.values()))  # every key has one row per sample
         self.n = first.shape[0] if hasattr(first, "shape") else len(first)
+        self._lengths: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.n
+
+    def lengths(self) -> np.ndarray | None:
+        """Tokens per sample for text (computed once); None for other inputs."""
+        if "input_ids" not in self.inputs:
+            return None
+        if self._lengths is None:
+            self._lengths = np.fromiter(
+                (len(r) for r in self.inputs["input_ids"]), dtype=np.int64, count=self.n
+            )
+        return self._lengths
 
     def batch(self, idx: np.ndarray) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
@@ -99,10 +173,15 @@ class EncodedSet:
         return {"input_ids": ids, "attention_mask": mask}
 
 
-def encode_text(ds: DomainDataset, tokenizer: Any, max_length: int) -> dict[str, Any]:
-    texts = ["" if t is None else t for t in ds.inputs]
-    ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-    return {"input_ids": ids}
+def encode_text(
+    ds: DomainDataset, tokenizer: Any, max_length: int, cache: TokenCache | None = None
+) -> dict[str, Any]:
+    """Token ids per text (no padding: batches pad themselves), read from ``cache`` when an
+    earlier run tokenised the same texts the same way."""
+    texts = ["" if t is None else str(t) for t in ds.inputs]
+    if cache is not None:
+        return {"input_ids": cache.ids(texts, max_length)}
+    return {"input_ids": tokenize(tokenizer, texts, max_length)}
 
 
 def encode_features(x: Any) -> dict[str, Any]:

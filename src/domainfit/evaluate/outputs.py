@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from domainfit.data.loaders import Batches, EncodedSet
+from domainfit.data.loaders import Batches, EncodedSet, restore_order
 
 
 @torch.no_grad()
@@ -21,7 +21,9 @@ def model_outputs(
     was_training = model.training
     model.eval()
     chunks = []
-    for batch in Batches(data, batch_size, shuffle=False):
+    # texts shortest first (a batch pads to its longest row); rows go back in the data's order
+    batches = Batches(data, batch_size, shuffle=False, bucket=True)
+    for batch in batches:
         batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
         logits = model(batch).float()
         if task == "regression":
@@ -34,4 +36,4 @@ def model_outputs(
         else:
             chunks.append(torch.softmax(logits, dim=-1))
     model.train(was_training)
-    return torch.cat(chunks).cpu().numpy()
+    return restore_order(torch.cat(chunks).cpu().numpy(), batches.order)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from domainfit.config import ModelConfig
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.feature_pipeline import FeaturePipeline
 from domainfit.data.loaders import encode_features, encode_text
+from domainfit.data.token_cache import TokenCache
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
 
@@ -24,10 +26,14 @@ InputEncoder = Callable[[DomainDataset], dict[str, Any]]
 
 
 def input_encoder(
-    backbone: Backbone, cfg: ModelConfig, preprocessor: FeaturePipeline | None = None
+    backbone: Backbone,
+    cfg: ModelConfig,
+    preprocessor: FeaturePipeline | None = None,
+    token_cache: Path | None = None,
 ) -> tuple[InputEncoder, int]:
     """The encoding function and the pad id its batches use. Tables and feature arrays go
-    through ``preprocessor`` (fitted on the training split)."""
+    through ``preprocessor`` (fitted on the training split). A split's texts are tokenised once
+    (every epoch's batches reuse the ids); with ``token_cache`` (a folder), once across runs."""
     if backbone.modality == "features":
         if preprocessor is None:
             raise ConfigError(
@@ -37,8 +43,11 @@ def input_encoder(
     if backbone.modality == "text":
         from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(backbone.tokenizer_path, local_files_only=True)
-        return (lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length)), int(
+        tok = AutoTokenizer.from_pretrained(
+            backbone.tokenizer_path, local_files_only=True, use_fast=True
+        )
+        cache = None if token_cache is None else TokenCache(Path(token_cache), tok)
+        return (lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length, cache)), int(
             tok.pad_token_id or 0
         )
     return (lambda ds: image_inputs(ds, cfg.image_size)), 0

@@ -3,19 +3,30 @@ validation, early stopping, a NaN guard, and checkpoints a resumed run continues
 
 Under ``torchrun`` / ``accelerate launch`` it trains data-parallel (see ``distributed``):
 ``train.batch_size`` stays the global batch, each process trains on its stripe of it, and
-gradients, running losses and validation sums are summed across processes."""
+gradients, running losses and validation sums are summed across processes.
+
+The hot path never waits on the device for a number (on a GPU that would stall the queue of
+kernels every batch): the losses stay device tensors and are read in bulk at validation,
+checkpoints and epoch ends, summed in the same order as one read per batch would, so every
+number (and a resumed run) is bit-identical. The NaN guard reads each step's losses through an
+asynchronous copy a few steps later (on the CPU, where reading costs nothing, before the step
+itself), and always before anything is saved.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from accelerate import Accelerator
+from accelerate.utils import DistributedType
 from safetensors.torch import save_file
 from torch import nn
 
@@ -33,6 +44,7 @@ from domainfit.train.checkpoint import (
     save_checkpoint,
 )
 from domainfit.train.optim import build_optimizer, build_scheduler
+from domainfit.train.prefetch import prefetch
 
 
 class TrainingDivergedError(DomainfitError):
@@ -76,6 +88,21 @@ class _State:
 
 
 LR_TRACE_POINTS = 200  # about this many samples of the learning rates per run
+# on a GPU the NaN guard reads a step's losses this many steps later, when the copy has landed
+GUARD_LAG = 2
+READ_EVERY = 1024  # unread micro-batch losses kept on the device at most (then one read)
+_STEP = None  # in the unread losses: an optimizer step ends here
+
+
+@dataclass
+class _Watch:
+    """One optimizer step's losses as the NaN guard reads them: on its way to the host."""
+
+    step: int
+    epoch: int
+    lr: float
+    values: torch.Tensor  # a host copy (pinned, filled asynchronously on CUDA)
+    ready: Any = None  # the CUDA event after the copy; None: ``values`` can be read now
 
 
 class Trainer:
@@ -136,7 +163,24 @@ class Trainer:
         self.scheduler: Any = None
         self.state = _State()
         self.bar = TrainingProgress(cfg.epochs, 0)
-        self._micro_losses: list[float] = []
+        self.device = self.accelerator.device
+        # per micro-batch (loss, penalty, domain, pseudo) as tensors or floats, ``_STEP`` after
+        # each optimizer step, until ``_read_losses`` folds them into the state
+        self._unread: list[tuple[Any, Any, Any, Any] | None] = []
+        self._micro_losses: list[float] = []  # read task losses of the step in progress
+        # the NaN guard: this step's loss tensors, then steps waiting to be read
+        self._watched: list[torch.Tensor] = []
+        self._watches: deque[_Watch] = deque()
+        self._lag = 0 if self.device.type == "cpu" else GUARD_LAG
+        self._clip_params: list[torch.Tensor] = []
+        # without a loss scaler (fp32, bf16) Accelerate's backward and clipping come down to
+        # torch's own (after a division by 1 and a walk over the parameters): call those
+        acc = self.accelerator
+        self._plain = acc.scaler is None and acc.distributed_type in _PLAIN
+        # Accelerate's autocast() rebuilds its state per call, even when it does nothing
+        self._autocast: Callable[[], AbstractContextManager[Any]] = (
+            nullcontext if precision == "no" else acc.autocast
+        )
         # several processes: each micro-batch's (loss, penalty, domain, pseudo) of this process,
         # weighted by its share of the batch, summed across processes at the optimizer step;
         # and the first non-finite loss seen since, raised on every process at that step
@@ -153,6 +197,9 @@ class Trainer:
         if resume:
             self._resume(ckpt_dir)
         distributed.sync_module(self.saved)
+        # the module's parameters do not change during fit (strategies only freeze them);
+        # listing them once spares a walk over every submodule at every step
+        self._clip_params = list(self.saved.parameters())
         # only rank 0 draws progress
         with silenced(self.rank != 0), TrainingProgress(self.cfg.epochs, n_batches) as bar:
             self.bar = bar
@@ -189,6 +236,7 @@ class Trainer:
             self.hooks.load_state_dict(strategy_state)
 
     def _reset_running_sums(self) -> None:
+        self._read_losses()
         st = self.state
         st.loss_sum, st.loss_count, st.penalty_sum = 0.0, 0, 0.0
         st.domain_sum, st.pseudo_sum = 0.0, 0.0
@@ -213,38 +261,53 @@ class Trainer:
             start_batch=self.state.next_batch,
             rank=self.rank,
             world=self.world,
+            bucket=self.cfg.bucket_by_length,
         )
         accum = self.cfg.grad_accum
         every = self.cfg.eval_every_steps
         self.bar.epoch_start(self.state.epoch, self.state.next_batch)
-        for b, batch in enumerate(batches, start=self.state.next_batch):
-            if self.world == 1:
-                self._micro_batch(batch, b, n_batches)
-            else:
-                self._shared_micro_batch(batch, b, n_batches, len(batches.global_rows(b)))
-            if (b + 1) % accum == 0 or b + 1 == n_batches:
-                self._step()
-                self.state.next_batch = b + 1
-                if every and self.state.global_step % every == 0:
-                    self._evaluate(val)
-                    if self.state.stopped_early:
-                        return
-                    self._train_mode()  # evaluation left the model in plain train mode
-                if self.checkpoint_every and self.state.global_step % self.checkpoint_every == 0:
-                    self._checkpoint(self.run_dir / "checkpoints")
+        with closing(self._prefetched(batches)) as ready:
+            for b, batch in enumerate(ready, start=self.state.next_batch):
+                if self.world == 1:
+                    self._micro_batch(batch, b, n_batches)
+                else:
+                    self._shared_micro_batch(batch, b, n_batches, len(batches.global_rows(b)))
+                if (b + 1) % accum == 0 or b + 1 == n_batches:
+                    self._step()
+                    self.state.next_batch = b + 1
+                    if every and self.state.global_step % every == 0:
+                        self._evaluate(val)
+                        if self.state.stopped_early:
+                            return
+                        self._train_mode()  # evaluation left the model in plain train mode
+                    ckpt_every = self.checkpoint_every
+                    if ckpt_every and self.state.global_step % ckpt_every == 0:
+                        self._checkpoint(self.run_dir / "checkpoints")
+
+    def _prefetched(self, batches: Batches) -> Iterator[dict[str, torch.Tensor]]:
+        """``train.num_workers`` > 0: a background thread builds that many batches ahead (and
+        pins them on CUDA, so their copy to the device overlaps compute)."""
+        if self.cfg.num_workers == 0:
+            return iter(batches)
+        return prefetch(batches, self.cfg.num_workers, pin=self.device.type == "cuda")
 
     def _micro_batch(self, batch: dict[str, torch.Tensor], b: int, n_batches: int) -> None:
-        """Forward and backward of one micro-batch in a single process."""
+        """Forward and backward of one micro-batch in a single process. Nothing here reads a
+        number from the device: the NaN guard looks at these losses at the step."""
         loss, extra, adapt_loss, parts = self._losses(batch, b, n_batches)
-        if not torch.isfinite(loss):
-            self._diverged(float(loss.detach()))
+        value = loss.detach().float()
+        self._watched.append(value)
         total = loss if extra is None else loss + extra
         if adapt_loss is not None:
-            if not torch.isfinite(adapt_loss):
-                self._diverged(float(adapt_loss.detach()))
+            self._watched.append(adapt_loss.detach().float())
             total = total + adapt_loss
-        self.accelerator.backward(total / self.cfg.grad_accum)
-        self._add(float(loss.detach()), _value(extra), *parts)
+        accum = self.cfg.grad_accum
+        total = total if accum == 1 else total / accum
+        if self._plain:
+            total.backward()
+        else:
+            self.accelerator.backward(total)
+        self._add(value, _detached(extra), *parts)
 
     def _shared_micro_batch(
         self, batch: dict[str, torch.Tensor], b: int, n_batches: int, n_global: int
@@ -265,21 +328,23 @@ class Trainer:
             if value is not None and not torch.isfinite(value) and self._bad is None:
                 self._bad = float(value.detach())
         self.accelerator.backward(total * (share / self.cfg.grad_accum))
-        domain, pseudo = parts
+        domain, pseudo = (float(v) for v in parts)
         value = float(loss.detach())
-        self._pending.append((share * value, share * _value(extra), share * domain, share * pseudo))
+        penalty = 0.0 if extra is None else float(extra.detach())
+        self._pending.append((share * value, share * penalty, share * domain, share * pseudo))
 
     def _losses(
         self, batch: dict[str, torch.Tensor], b: int, n_batches: int
-    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, tuple[float, float]]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, tuple[Any, Any]]:
         """Task loss, regularisers' penalty, adaptation loss, and the domain and pseudo-label
-        losses (for the epoch's means) of one micro-batch."""
+        losses (for the epoch's means; floats or detached tensors) of one micro-batch."""
         if self.augment is not None:
             # every process draws its own augmentations; a single process draws as before
             batch = self.augment(batch, self.state.epoch, b * self.world + self.rank)
-        batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
-        parts = (0.0, 0.0)
-        with self.accelerator.autocast():
+        # non_blocking: a plain copy to a GPU waits for every kernel queued before it
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+        parts: tuple[Any, Any] = (0.0, 0.0)
+        with self._autocast():
             if self.adapter is None:
                 logits = self.model(batch)
                 loss = self.loss_fn(*_align(logits, batch["labels"]))
@@ -294,16 +359,38 @@ class Trainer:
         extra = self.penalty(self.model) if self.penalty is not None else None
         return loss, extra, adapt_loss, parts
 
-    def _add(self, loss: float, penalty: float, domain: float, pseudo: float) -> None:
-        """One micro-batch's losses into the epoch's running sums."""
+    def _add(self, loss: Any, penalty: Any, domain: Any, pseudo: Any) -> None:
+        """One micro-batch's losses (floats or detached tensors), for the running sums."""
+        self._unread.append((loss, penalty, domain, pseudo))
+        self.bar.batch_done(self._running_loss)
+
+    def _running_loss(self) -> float:
+        self._read_losses()
+        return self.state.loss_sum / max(1, self.state.loss_count)
+
+    def _read_losses(self) -> None:
+        """Fold the unread losses into the running sums and ``step_losses``, in the order and
+        with the float arithmetic of one read per micro-batch: when the reads happen (progress
+        bar, validation, checkpoints) never changes a number. One copy from the device."""
+        if not self._unread:
+            return
+        tensors = [v for row in self._unread if row is not None for v in row if _is_tensor(v)]
+        values = iter(torch.stack(tensors).tolist() if tensors else [])
         st = self.state
-        st.loss_sum += loss
-        self._micro_losses.append(loss)
-        st.loss_count += 1
-        st.penalty_sum += penalty
-        st.domain_sum += domain
-        st.pseudo_sum += pseudo
-        self.bar.batch_done(st.loss_sum / st.loss_count)
+        for row in self._unread:
+            if row is None:  # _STEP: the step's loss is the mean over its micro-batches
+                losses = self._micro_losses
+                st.step_losses.append(sum(losses) / max(1, len(losses)))
+                self._micro_losses = []
+                continue
+            loss, penalty, domain, pseudo = (next(values) if _is_tensor(v) else v for v in row)
+            st.loss_sum += loss
+            self._micro_losses.append(loss)
+            st.loss_count += 1
+            st.penalty_sum += penalty
+            st.domain_sum += domain
+            st.pseudo_sum += pseudo
+        self._unread = []
 
     def _adapted_losses(
         self, batch: dict[str, torch.Tensor], position: int
@@ -313,7 +400,7 @@ class Trainer:
         losses' values). Several processes split the target batch as they split the source's."""
         adapter = self.adapter
         assert adapter is not None
-        device = self.accelerator.device
+        device = self.device
         f_s = self.model.features(batch)
         logits_s = self.model.head(f_s)
         loss = self.loss_fn(*_align(logits_s, batch["labels"]))
@@ -322,21 +409,22 @@ class Trainer:
         adapt_loss = torch.zeros((), device=device)
         if len(next(iter(tb.values()))) == 0:  # a tiny target pool: no target rows here
             return loss, adapt_loss, (0.0, 0.0)
-        tb = {k: v.to(device) for k, v in tb.items()}
+        tb = {k: v.to(device, non_blocking=True) for k, v in tb.items()}
         pseudo = tb.pop("pseudo", None)
         f_t = self.model.features(tb)
         logits_t = self.model.head(f_t)
-        domain_value = pseudo_value = 0.0
+        domain_value: Any = 0.0
+        pseudo_value: Any = 0.0
         if adapter.loss is not None:
             progress = self.state.global_step / max(1, self.steps_per_epoch * self.cfg.epochs)
             domain = adapter.loss(f_s, f_t, logits_s, logits_t, progress=progress)
             adapt_loss = adapt_loss + adapter.weight(progress) * domain
-            domain_value = float(domain.detach())
+            domain_value = domain.detach().float()
         if pseudo is not None and bool((known := pseudo >= 0).any()):
             out, target = _align(logits_t[known], pseudo[known])
             pl = self.loss_fn(out, target)
             adapt_loss = adapt_loss + adapter.cfg.self_training.weight * pl
-            pseudo_value = float(pl.detach())
+            pseudo_value = pl.detach().float()
         return loss, adapt_loss, (domain_value, pseudo_value)
 
     def _adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -369,9 +457,7 @@ class Trainer:
         return embedding_adversarial_loss(self.model, loss, batch, hook, float(adv["eps"]))
 
     def _target_probs(self, pool: EncodedSet) -> Any:
-        return model_outputs(
-            self.model, pool, self.task, self.cfg.batch_size, self.accelerator.device
-        )
+        return model_outputs(self.model, pool, self.task, self.cfg.batch_size, self.device)
 
     def _refresh_pseudo_labels(self) -> None:
         adapter = self.adapter
@@ -389,17 +475,60 @@ class Trainer:
     def _step(self) -> None:
         if self.world > 1:
             self._reduce()
+        else:
+            self._watch_step()
+            self._check_finite(keep=self._lag)
+        self._unread.append(_STEP)
+        if len(self._unread) >= READ_EVERY:
+            self._read_losses()
         if self.state.global_step % self.trace_every == 0:
             self._trace_lr()
         if self.cfg.clip_grad_norm is not None:
-            self.accelerator.clip_grad_norm_(self.saved.parameters(), self.cfg.clip_grad_norm)
+            if self._plain:
+                torch.nn.utils.clip_grad_norm_(self._clip_params, self.cfg.clip_grad_norm)
+            else:
+                self.accelerator.clip_grad_norm_(self._clip_params, self.cfg.clip_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
-        self.state.step_losses.append(sum(self._micro_losses) / max(1, len(self._micro_losses)))
-        self._micro_losses = []
         self.optimizer.zero_grad(set_to_none=True)
         self.state.global_step += 1
-        distributed.sync_buffers(self.saved)
+        if self.world > 1:
+            distributed.sync_buffers(self.saved)
+
+    def _watch_step(self) -> None:
+        """Start copying this step's losses to the host without waiting for them."""
+        watched, self._watched = self._watched, []
+        if not watched:
+            return
+        st = self.state
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        if self._lag == 0 and self.device.type == "cpu":  # reading costs nothing: check now
+            for t in watched:
+                if not math.isfinite(value := float(t)):
+                    self._diverged(value, st.global_step, st.epoch, lr)
+            return
+        values = watched[0].reshape(1) if len(watched) == 1 else torch.stack(watched)
+        ready = None
+        if values.device.type == "cuda":
+            host = torch.empty(values.shape, dtype=values.dtype, pin_memory=True)
+            host.copy_(values, non_blocking=True)
+            ready = torch.cuda.Event()
+            ready.record()
+            values = host
+        elif values.device.type != "cpu":
+            values = values.cpu()
+        self._watches.append(_Watch(st.global_step, st.epoch, lr, values, ready))
+
+    def _check_finite(self, keep: int = 0) -> None:
+        """The NaN guard over all watched steps but the newest ``keep`` (those may still be on
+        their way): a non-finite loss raises, naming the step it appeared at."""
+        while len(self._watches) > keep:
+            watch = self._watches.popleft()
+            if watch.ready is not None:
+                watch.ready.synchronize()  # waits for this copy only, not for later kernels
+            for value in watch.values.tolist():
+                if not math.isfinite(value):
+                    self._diverged(value, watch.step, watch.epoch, watch.lr)
 
     def _trained_params(self) -> list[torch.Tensor]:
         return [p for g in self.optimizer.param_groups for p in g["params"] if p.requires_grad]
@@ -411,7 +540,9 @@ class Trainer:
         stats = [v for row in self._pending for v in row]
         summed = distributed.reduce_step(self._trained_params(), [*stats, *flags])
         if summed[-1] > 0:
-            self._diverged(math.nan if self._bad is None else self._bad)
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            value = math.nan if self._bad is None else self._bad
+            self._diverged(value, self.state.global_step, self.state.epoch, lr)
         for i in range(len(self._pending)):
             loss, penalty, domain, pseudo = summed[4 * i : 4 * i + 4]
             self._add(loss, penalty, domain, pseudo)
@@ -429,21 +560,24 @@ class Trainer:
         epoch = step / self.steps_per_epoch
         self.state.lr_trace.append({"step": step, "epoch": round(epoch, 4), "lr": rates})
 
-    def _diverged(self, value: float) -> None:
-        lr = self.optimizer.param_groups[0]["lr"]
+    def _diverged(self, value: float, step: int, epoch: int, lr: float) -> None:
+        """``value``: the first non-finite loss, seen at optimizer ``step`` (later steps may
+        have run since: they are dropped from the record)."""
+        self._read_losses()
         # what led here stays readable for ``diagnose`` (lr_too_high), non-finite as null
         if self.rank == 0:
-            losses = [*self.state.step_losses, value]
+            losses = [*self.state.step_losses[:step], value]
             write_step_losses(self.run_dir, losses, self.steps_per_epoch)
         raise TrainingDivergedError(
-            f"loss became {value} at epoch {self.state.epoch}, optimizer step "
-            f"{self.state.global_step} (learning rate {lr:.3g}); the last good checkpoint is "
-            f"in {self.run_dir / 'checkpoints'}",
+            f"loss became {value} at epoch {epoch}, optimizer step {step} (learning rate "
+            f"{lr:.3g}); the last good checkpoint is in {self.run_dir / 'checkpoints'}",
             "lower train.lr, keep train.clip_grad_norm on, or check the inputs for NaN/Inf",
         )
 
     @torch.no_grad()
     def _evaluate(self, val: EncodedSet | None) -> None:
+        self._check_finite()  # the best model is never a diverged one
+        self._read_losses()
         row: dict[str, float] = {
             "epoch": float(self.state.epoch),
             "step": float(self.state.global_step),
@@ -479,7 +613,7 @@ class Trainer:
             self.loss_fn,
             data,
             self.cfg.batch_size,
-            self.accelerator.device,
+            self.device,
             rank=self.rank,
             world=self.world,
         )
@@ -521,12 +655,17 @@ class Trainer:
             save_weights(self.model, self.run_dir / "model" / "model.safetensors")
 
     def _checkpoint(self, folder: Path) -> None:
+        self._check_finite()  # a checkpoint is always a good one
+        self._read_losses()  # every process: ``fit`` returns the step losses
         if self.rank != 0:
             return
         state = dict(self.state.__dict__)
         state["strategy"] = self.hooks.state_dict() if self.hooks is not None else {}
         step = self.state.global_step
         save_checkpoint(folder, step, self.saved, self.optimizer, self.scheduler, state)
+
+
+_PLAIN = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU)
 
 
 def _accelerator(precision: str) -> Accelerator:
@@ -539,8 +678,12 @@ def _accelerator(precision: str) -> Accelerator:
     return Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
 
 
-def _value(t: torch.Tensor | None) -> float:
-    return 0.0 if t is None else float(t.detach())
+def _detached(t: torch.Tensor | None) -> Any:
+    return 0.0 if t is None else t.detach().float()
+
+
+def _is_tensor(v: Any) -> bool:
+    return isinstance(v, torch.Tensor)
 
 
 def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -566,22 +709,32 @@ def evaluate_loss_accuracy(
     are added across processes, so every process returns the same numbers."""
     model.eval()
     regression = data.labels is not None and data.labels.dtype.kind == "f"
-    total, correct, loss_sum, abs_sum, sq_sum = 0, 0, 0.0, 0.0, 0.0
+    # per batch: its size and device scalars, read once all batches are queued (reading each
+    # batch's numbers at once would make the device finish it before the next starts)
+    rows: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
     for batch in Batches(data, batch_size, shuffle=False, rank=rank, world=world):
         if len(batch["labels"]) == 0:
             continue
-        batch = {k: v.to(device) for k, v in batch.items()}
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
         logits = model(batch)
         out, target = _align(logits, batch["labels"])
-        loss_sum += float(loss_fn(out, target)) * len(target)
+        loss = loss_fn(out, target)
         if regression:
-            abs_sum += float((out - target).abs().sum())
-            sq_sum += float(((out - target) ** 2).sum())
+            err = out - target
+            rows.append((len(target), loss, err.abs().sum(), (err**2).sum()))
         else:
             pred = (out > 0).long() if out.dim() == 1 else out.argmax(-1)
-            correct += int((pred == target.long()).sum())
-        total += len(target)
+            rows.append((len(target), loss, (pred == target.long()).sum(), loss))
     model.train()
+    total, correct, loss_sum, abs_sum, sq_sum = 0, 0, 0.0, 0.0, 0.0
+    for n, loss, a, b in rows:
+        loss_sum += float(loss) * n
+        if regression:
+            abs_sum += float(a)
+            sq_sum += float(b)
+        else:
+            correct += int(a)
+        total += n
     if world > 1:
         sums = distributed.all_reduce_sums([total, correct, loss_sum, abs_sum, sq_sum])
         total, correct = int(sums[0]), int(sums[1])

@@ -1,0 +1,145 @@
+"""Token ids kept on disk, so a run on texts an earlier run tokenised reads them back.
+
+One safetensors file per (tokenizer, ``max_length``, texts), named by the sha256 of all three:
+
+- the tokenizer: its class and, for a fast tokenizer, the complete serialised pipeline
+  (vocabulary, normaliser, pre-tokeniser, special-token template); for a slow one its vocabulary,
+  special tokens and settings. Two folders holding the same tokenizer share entries;
+- ``max_length`` (truncation is always on);
+- every text, length-prefixed, in order.
+
+The file holds the ids of all rows concatenated (int32) and the row offsets (int64, one more
+than the rows). Written under a temporary name and renamed; a file that cannot be read or does
+not add up (a truncated copy, another format) is ignored and written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
+
+FORMAT = "1"  # bump when what a file holds, or how the ids are computed, changes
+
+
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Token ids per text: one batched call (a fast tokenizer encodes the batch in Rust, in
+    parallel), without the masks and type ids the batches build themselves."""
+    if not texts:
+        return []
+    out = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    return list(out["input_ids"])
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """What the ids depend on, beyond ``max_length`` and the texts (see the module docstring)."""
+    h = hashlib.sha256(f"{FORMAT}|{type(tokenizer).__qualname__}|".encode())
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        h.update(backend.to_str().encode())
+    else:
+        h.update(json.dumps(sorted(tokenizer.get_vocab().items())).encode())
+        h.update(json.dumps(tokenizer.init_kwargs, sort_keys=True, default=str).encode())
+    h.update(json.dumps(tokenizer.special_tokens_map, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def cache_key(tokenizer_fp: str, max_length: int, texts: Sequence[str]) -> str:
+    h = hashlib.sha256(f"{FORMAT}|{tokenizer_fp}|{max_length}|{len(texts)}|".encode())
+    for text in texts:
+        raw = text.encode("utf-8", "surrogatepass")
+        h.update(len(raw).to_bytes(8, "little"))  # prefix: ["ab", "c"] != ["a", "bc"]
+        h.update(raw)
+    return h.hexdigest()
+
+
+@dataclass
+class TokenCache:
+    """A folder of token-id files for one tokenizer; ``ids`` tokenises only on a miss."""
+
+    folder: Path
+    tokenizer: Any
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:  # serialising a vocabulary costs tens of ms: once
+            self._fingerprint = tokenizer_fingerprint(self.tokenizer)
+        return self._fingerprint
+
+    def path(self, texts: Sequence[str], max_length: int) -> Path:
+        return self.folder / f"{cache_key(self.fingerprint, max_length, texts)}.safetensors"
+
+    def ids(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
+        path = self.path(texts, max_length)
+        rows = read_ids(path, len(texts))
+        if rows is None:
+            rows = tokenize(self.tokenizer, texts, max_length)
+            _try_write(path, rows)
+        return rows
+
+
+def read_ids(path: Path, n_rows: int) -> list[list[int]] | None:
+    """The rows stored at ``path``, or None when it is missing, unreadable or inconsistent."""
+    if not path.is_file():
+        return None
+    try:
+        arrays = load_file(str(path))
+        flat, offsets = arrays["ids"], arrays["offsets"]
+    except (SafetensorError, OSError, KeyError, ValueError):
+        return None
+    if not _consistent(flat, offsets, n_rows):
+        return None
+    values = flat.tolist()
+    bounds = offsets.tolist()
+    return [values[a:b] for a, b in pairwise(bounds)]
+
+
+def _consistent(flat: np.ndarray, offsets: np.ndarray, n_rows: int) -> bool:
+    return (
+        flat.ndim == 1
+        and offsets.shape == (n_rows + 1,)
+        and int(offsets[0]) == 0
+        and int(offsets[-1]) == len(flat)
+        and bool(np.all(np.diff(offsets) >= 0))
+    )
+
+
+def write_ids(path: Path, rows: list[list[int]]) -> None:
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.fromiter((t for r in rows for t in r), dtype=np.int32, count=int(offsets[-1]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file({"ids": flat, "offsets": offsets}, tmp, metadata={"format": FORMAT})
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _try_write(path: Path, rows: list[list[int]]) -> None:
+    """A cache that cannot be written (read-only folder, full disk) costs speed, not the run."""
+    try:
+        write_ids(path, rows)
+    except OSError as err:
+        warnings.warn(f"token cache not written to {path}: {err}", stacklevel=3)
