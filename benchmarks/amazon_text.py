@@ -62,6 +62,8 @@ def base_config(source: str, seed: int, quick: bool) -> dict[str, Any]:
             "lr": 5e-5,
             "schedule": "linear",
             "warmup_ratio": 0.1,
+            # batches of similar length: 2.5x cheaper epochs, same accuracy (text_pipeline.py)
+            "bucket_by_length": True,
         },
         "track": {"enabled": False},
     }
@@ -176,21 +178,29 @@ def main() -> int:
                 todo = [t for t in targets if (_task(source, t), method, seed) not in done]
                 if not todo:
                     continue
-                with silenced():
-                    if method in SOURCE_ONLY:
+                if method in SOURCE_ONLY:  # one model for all targets
+                    with silenced():
                         results = source_only(source, todo, method, seed, args.quick)
-                    else:
-                        results = {t: adapted(source, t, method, seed, args.quick) for t in todo}
-                for target, res in results.items():
-                    _record(out, doc, _task(source, target), method, seed, res)
-                    print(
-                        f"{_task(source, target)} {method} seed {seed}: "
-                        f"{100 * res['accuracy']:.2f}% (IM {res['im']:.3f}) "
-                        f"in {res['seconds']:.0f} s",
-                        flush=True,
-                    )
+                    for target, res in results.items():
+                        _report(out, doc, _task(source, target), method, seed, res)
+                    continue
+                for target in todo:  # one run per task, recorded as soon as it ends
+                    with silenced():
+                        res = adapted(source, target, method, seed, args.quick)
+                    _report(out, doc, _task(source, target), method, seed, res)
     print(summary(doc["rows"]))
     return 0
+
+
+def _report(
+    out: Path, doc: dict[str, Any], task: str, method: str, seed: int, res: dict[str, float]
+) -> None:
+    _record(out, doc, task, method, seed, res)
+    print(
+        f"{task} {method} seed {seed}: {100 * res['accuracy']:.2f}% (IM {res['im']:.3f}) "
+        f"in {res['seconds']:.0f} s",
+        flush=True,
+    )
 
 
 def _task(source: str, target: str) -> str:

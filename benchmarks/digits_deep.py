@@ -10,9 +10,11 @@ digit for digit.
 
 Every setting is fixed in advance (TLlib's: SGD 0.01, momentum 0.9, weight decay 1e-3, batch 32,
 trade-off 1, 28x28): ``adapt.select: last``, no target label is read for any choice.
-Methods: ``source_only``, ``dann``, ``cdan``, ``mmd`` (DAN), ``self_training``; 3 seeds.
+Methods: ``source_only``, ``dann``, ``cdan``, ``mmd`` (DAN), ``self_training``; 3 seeds. A
+method name may add source augmentation after a ``+``: ``cdan+randaugment`` trains CDAN on
+RandAugment-ed MNIST (the augmentation benchmark's best family on this task).
 
-Run:   .venv/bin/python benchmarks/digits_deep.py [--seeds 0,1,2] [--methods dann] [--epochs 10]
+Run:   .venv/bin/python benchmarks/digits_deep.py [--seeds 0,1,2] [--methods dann] [--epochs 8]
 Writes benchmarks/results/digits_deep.json (format: ../shared/docs/BENCHMARKS.md) after every
 run; finished rows are skipped, so an interrupted run resumes.
 """
@@ -45,9 +47,16 @@ ADAPT: dict[str, dict[str, Any]] = {
 }
 
 
+# source-only augmentations that can be combined with a method (``method+augment``)
+AUGMENT: dict[str, list[dict[str, Any]]] = {
+    "randaugment": [{"op": "randaugment", "num_ops": 2, "magnitude": 9}],
+}
+
+
 def config(method: str, seed: int, epochs: int) -> dict[str, Any]:
+    adapt, _, augment = method.partition("+")
     return {
-        "name": f"digits-{method}",
+        "name": f"digits-{method.replace('+', '-')}",
         "seed": seed,
         "data": {"source": "mnist-test", "target": "usps-test"},
         "split": {"method": "stratified", "train": 0.9, "val": 0.1, "test": 0.0, "seed": seed},
@@ -58,7 +67,8 @@ def config(method: str, seed: int, epochs: int) -> dict[str, Any]:
             "head": {"dropout": 0.0},
         },
         "strategy": {"name": "full"},
-        "adapt": {"protocol": "transductive", "select": "last", **ADAPT[method]},
+        "adapt": {"protocol": "transductive", "select": "last", **ADAPT[adapt]},
+        "augment": AUGMENT[augment] if augment else [],
         "train": {
             "epochs": epochs,
             "batch_size": 32,
@@ -77,7 +87,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(ADAPT))
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     import torch
@@ -105,12 +115,25 @@ def main() -> int:
             "rows": [],
         }
     )
-    done = {(r["method"], r["seed"]) for r in doc["rows"]}
+    # rows without "epochs" ran at the setup's (8)
+    done = {(r["method"], r["seed"], r.get("epochs", 8)) for r in doc["rows"]}
+    methods = args.methods.split(",")
+    unknown = [
+        m
+        for m in methods
+        if m.partition("+")[0] not in ADAPT or m.partition("+")[2] not in ("", *AUGMENT)
+    ]
+    if unknown:
+        print(
+            f"unknown methods {unknown}: use one of {list(ADAPT)}, +{list(AUGMENT)}",
+            file=sys.stderr,
+        )
+        return 2
     for seed in [int(s) for s in args.seeds.split(",")]:
-        for method in args.methods.split(","):
-            if (method, seed) in done:
+        for method in methods:
+            if (method, seed, args.epochs) in done:
                 continue
-            out = WORK / f"{method}-s{seed}"
+            out = WORK / f"{method.replace('+', '-')}-e{args.epochs}-s{seed}"
             shutil.rmtree(out, ignore_errors=True)
             start = time.perf_counter()
             with silenced():
@@ -125,6 +148,7 @@ def main() -> int:
                     "metric": "accuracy",
                     "value": round(acc, 2),
                     "seconds": round(seconds, 1),
+                    "epochs": args.epochs,
                     "source_val_accuracy": round(100 * run.metrics["source.val.accuracy"], 2),
                 }
             )
@@ -134,14 +158,16 @@ def main() -> int:
             print(f"{method} seed {seed}: USPS {acc:.2f} ({seconds:.0f} s)", flush=True)
     by: dict[str, list[float]] = {}
     for r in doc["rows"]:
-        by.setdefault(r["method"], []).append(r["value"])
-    print("| method | TLlib (published) | ours, mean ± std (seeds) |")
-    print("|---|---:|---:|")
-    for m, vals in by.items():
+        by.setdefault(f"{r['method']}|{r.get('epochs', 8)}", []).append(r["value"])
+    print("| method | epochs | TLlib (published) | ours, mean ± std (seeds) |")
+    print("|---|---:|---:|---:|")
+    for key, vals in by.items():
+        m, epochs = key.split("|")
         pub = PUBLISHED.get(m)
         print(
-            f"| {m} | {pub if pub is not None else '–'} | "
-            f"{np.mean(vals):.2f} ± {np.std(vals):.2f} ({len(vals)}) |"
+            f"| {m} | {epochs} | {pub if pub is not None else '–'} | "
+            f"{np.mean(vals):.2f} ± {np.std(vals, ddof=1 if len(vals) > 1 else 0):.2f} "
+            f"({len(vals)}) |"
         )
     return 0
 
