@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import digits_deep  # the LeNet recipe
 import numpy as np
 
 from domainfit.io_utils import write_json_atomic
@@ -61,31 +62,13 @@ TEXT_FAMILIES: dict[str, list[dict[str, Any]]] = {
 
 
 def digits_config(family: str, seed: int) -> dict[str, Any]:
-    return {
-        "name": f"aug-digits-{family}",
-        "seed": seed,
-        "data": {"source": "mnist-test", "target": "usps-test"},
-        "split": {"method": "stratified", "train": 0.9, "val": 0.1, "test": 0.0, "seed": seed},
-        "model": {
-            "backbone": "python:digits_nets:lenet",
-            "allow_python": True,
-            "image_size": 28,
-            "head": {"dropout": 0.0},
-        },
-        "adapt": {"protocol": "transductive"},  # USPS is only evaluated (and read by fda)
-        "augment": DIGIT_FAMILIES[family],
-        "train": {
-            "epochs": 8,
-            "batch_size": 32,
-            "optimizer": "sgd",
-            "lr": 0.01,
-            "momentum": 0.9,
-            "weight_decay": 1e-3,
-            "schedule": "constant",
-            "clip_grad_norm": None,
-        },
-        "track": {"enabled": False},
-    }
+    """digits_deep.py's source-only LeNet (8 epochs), keeping the checkpoint with the best source
+    validation loss (no target label is read), with ``family``'s augmentation."""
+    cfg = digits_deep.config("source_only", seed, epochs=8)
+    cfg["name"] = f"aug-digits-{family}"
+    cfg["adapt"] = {"protocol": "transductive"}  # USPS is only evaluated (and read by fda)
+    cfg["augment"] = DIGIT_FAMILIES[family]
+    return cfg
 
 
 def reviews_config(family: str, seed: int) -> dict[str, Any]:

@@ -44,6 +44,13 @@ ADAPT: dict[str, dict[str, Any]] = {
     "cdan": {"method": "cdan", "weight": 1.0, "options": {"hidden": 500}},
     "mmd": {"method": "mmd", "weight": 1.0},
     "self_training": {"self_training": {"enabled": True, "threshold": 0.9, "start_epoch": 1}},
+    # CDAN, then confident class-balanced pseudo-labels once it has aligned the domains
+    "cdan_st": {
+        "method": "cdan",
+        "weight": 1.0,
+        "options": {"hidden": 500},
+        "self_training": {"enabled": True, "threshold": 0.9, "start_epoch": 4},
+    },
 }
 
 
