@@ -86,7 +86,7 @@ def test_late_nan_guard_names_the_same_step_and_keeps_the_same_record(
     errors, records = [], []
     for name, steps_late in (("now", 0), ("late", lag)):
         trainer = _trainer(tmp_path / name, CFG)
-        trainer._lag = steps_late
+        trainer.losses.lag = steps_late
         with pytest.raises(TrainingDivergedError) as err:
             trainer.fit(data, None)
         errors.append(str(err.value).split(";")[0])
@@ -101,7 +101,7 @@ def test_late_nan_guard_checks_before_a_checkpoint(tmp_path: Path) -> None:
     data = _data()
     data.inputs["x"][40] = np.nan
     trainer = _trainer(tmp_path, CFG, every=1)
-    trainer._lag = 100
+    trainer.losses.lag = 100
     with pytest.raises(TrainingDivergedError):
         trainer.fit(data, None)
     latest = (tmp_path / "checkpoints" / "latest").read_text().strip()
@@ -117,7 +117,7 @@ def test_loss_stays_on_the_device_between_reads(tmp_path: Path) -> None:
 
     def step() -> None:
         original()
-        seen.append(sum(1 for row in trainer._unread if row is not None))
+        seen.append(trainer.losses.unread_batches)
 
     trainer._step = step  # type: ignore[method-assign]
     trainer.fit(_data(), None)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from domainfit.train.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from domainfit.train.loss_ledger import Divergence, LossLedger
 from domainfit.train.optim import build_optimizer, build_scheduler
 from domainfit.train.prefetch import prefetch
 
@@ -88,21 +88,6 @@ class _State:
 
 
 LR_TRACE_POINTS = 200  # about this many samples of the learning rates per run
-# on a GPU the NaN guard reads a step's losses this many steps later, when the copy has landed
-GUARD_LAG = 2
-READ_EVERY = 1024  # unread micro-batch losses kept on the device at most (then one read)
-_STEP = None  # in the unread losses: an optimizer step ends here
-
-
-@dataclass
-class _Watch:
-    """One optimizer step's losses as the NaN guard reads them: on its way to the host."""
-
-    step: int
-    epoch: int
-    lr: float
-    values: torch.Tensor  # a host copy (pinned, filled asynchronously on CUDA)
-    ready: Any = None  # the CUDA event after the copy; None: ``values`` can be read now
 
 
 class Trainer:
@@ -164,14 +149,7 @@ class Trainer:
         self.state = _State()
         self.bar = TrainingProgress(cfg.epochs, 0)
         self.device = self.accelerator.device
-        # per micro-batch (loss, penalty, domain, pseudo) as tensors or floats, ``_STEP`` after
-        # each optimizer step, until ``_read_losses`` folds them into the state
-        self._unread: list[tuple[Any, Any, Any, Any] | None] = []
-        self._micro_losses: list[float] = []  # read task losses of the step in progress
-        # the NaN guard: this step's loss tensors, then steps waiting to be read
-        self._watched: list[torch.Tensor] = []
-        self._watches: deque[_Watch] = deque()
-        self._lag = 0 if self.device.type == "cpu" else GUARD_LAG
+        self.losses = LossLedger(self.device)  # read in bulk; the NaN guard
         self._clip_params: list[torch.Tensor] = []
         # without a loss scaler (fp32, bf16) Accelerate's backward and clipping come down to
         # torch's own (after a division by 1 and a walk over the parameters): call those
@@ -236,7 +214,7 @@ class Trainer:
             self.hooks.load_state_dict(strategy_state)
 
     def _reset_running_sums(self) -> None:
-        self._read_losses()
+        self.losses.read(self.state)
         st = self.state
         st.loss_sum, st.loss_count, st.penalty_sum = 0.0, 0, 0.0
         st.domain_sum, st.pseudo_sum = 0.0, 0.0
@@ -296,10 +274,10 @@ class Trainer:
         number from the device: the NaN guard looks at these losses at the step."""
         loss, extra, adapt_loss, parts = self._losses(batch, b, n_batches)
         value = loss.detach().float()
-        self._watched.append(value)
+        self.losses.watch(value)
         total = loss if extra is None else loss + extra
         if adapt_loss is not None:
-            self._watched.append(adapt_loss.detach().float())
+            self.losses.watch(adapt_loss.detach().float())
             total = total + adapt_loss
         accum = self.cfg.grad_accum
         total = total if accum == 1 else total / accum
@@ -361,36 +339,12 @@ class Trainer:
 
     def _add(self, loss: Any, penalty: Any, domain: Any, pseudo: Any) -> None:
         """One micro-batch's losses (floats or detached tensors), for the running sums."""
-        self._unread.append((loss, penalty, domain, pseudo))
+        self.losses.add(loss, penalty, domain, pseudo)
         self.bar.batch_done(self._running_loss)
 
     def _running_loss(self) -> float:
-        self._read_losses()
+        self.losses.read(self.state)
         return self.state.loss_sum / max(1, self.state.loss_count)
-
-    def _read_losses(self) -> None:
-        """Fold the unread losses into the running sums and ``step_losses``, in the order and
-        with the float arithmetic of one read per micro-batch: when the reads happen (progress
-        bar, validation, checkpoints) never changes a number. One copy from the device."""
-        if not self._unread:
-            return
-        tensors = [v for row in self._unread if row is not None for v in row if _is_tensor(v)]
-        values = iter(torch.stack(tensors).tolist() if tensors else [])
-        st = self.state
-        for row in self._unread:
-            if row is None:  # _STEP: the step's loss is the mean over its micro-batches
-                losses = self._micro_losses
-                st.step_losses.append(sum(losses) / max(1, len(losses)))
-                self._micro_losses = []
-                continue
-            loss, penalty, domain, pseudo = (next(values) if _is_tensor(v) else v for v in row)
-            st.loss_sum += loss
-            self._micro_losses.append(loss)
-            st.loss_count += 1
-            st.penalty_sum += penalty
-            st.domain_sum += domain
-            st.pseudo_sum += pseudo
-        self._unread = []
 
     def _adapted_losses(
         self, batch: dict[str, torch.Tensor], position: int
@@ -476,11 +430,10 @@ class Trainer:
         if self.world > 1:
             self._reduce()
         else:
-            self._watch_step()
-            self._check_finite(keep=self._lag)
-        self._unread.append(_STEP)
-        if len(self._unread) >= READ_EVERY:
-            self._read_losses()
+            st = self.state
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            self._diverged(self.losses.guard_step(st.global_step, st.epoch, lr))
+        self.losses.close_step(self.state)
         if self.state.global_step % self.trace_every == 0:
             self._trace_lr()
         if self.cfg.clip_grad_norm is not None:
@@ -495,40 +448,9 @@ class Trainer:
         if self.world > 1:
             distributed.sync_buffers(self.saved)
 
-    def _watch_step(self) -> None:
-        """Start copying this step's losses to the host without waiting for them."""
-        watched, self._watched = self._watched, []
-        if not watched:
-            return
-        st = self.state
-        lr = float(self.optimizer.param_groups[0]["lr"])
-        if self._lag == 0 and self.device.type == "cpu":  # reading costs nothing: check now
-            for t in watched:
-                if not math.isfinite(value := float(t)):
-                    self._diverged(value, st.global_step, st.epoch, lr)
-            return
-        values = watched[0].reshape(1) if len(watched) == 1 else torch.stack(watched)
-        ready = None
-        if values.device.type == "cuda":
-            host = torch.empty(values.shape, dtype=values.dtype, pin_memory=True)
-            host.copy_(values, non_blocking=True)
-            ready = torch.cuda.Event()
-            ready.record()
-            values = host
-        elif values.device.type != "cpu":
-            values = values.cpu()
-        self._watches.append(_Watch(st.global_step, st.epoch, lr, values, ready))
-
-    def _check_finite(self, keep: int = 0) -> None:
-        """The NaN guard over all watched steps but the newest ``keep`` (those may still be on
-        their way): a non-finite loss raises, naming the step it appeared at."""
-        while len(self._watches) > keep:
-            watch = self._watches.popleft()
-            if watch.ready is not None:
-                watch.ready.synchronize()  # waits for this copy only, not for later kernels
-            for value in watch.values.tolist():
-                if not math.isfinite(value):
-                    self._diverged(value, watch.step, watch.epoch, watch.lr)
+    def _check_finite(self) -> None:
+        """The NaN guard over every step so far: a non-finite loss raises."""
+        self._diverged(self.losses.check())
 
     def _trained_params(self) -> list[torch.Tensor]:
         return [p for g in self.optimizer.param_groups for p in g["params"] if p.requires_grad]
@@ -542,7 +464,7 @@ class Trainer:
         if summed[-1] > 0:
             lr = float(self.optimizer.param_groups[0]["lr"])
             value = math.nan if self._bad is None else self._bad
-            self._diverged(value, self.state.global_step, self.state.epoch, lr)
+            self._diverged(Divergence(value, self.state.global_step, self.state.epoch, lr))
         for i in range(len(self._pending)):
             loss, penalty, domain, pseudo = summed[4 * i : 4 * i + 4]
             self._add(loss, penalty, domain, pseudo)
@@ -560,10 +482,13 @@ class Trainer:
         epoch = step / self.steps_per_epoch
         self.state.lr_trace.append({"step": step, "epoch": round(epoch, 4), "lr": rates})
 
-    def _diverged(self, value: float, step: int, epoch: int, lr: float) -> None:
-        """``value``: the first non-finite loss, seen at optimizer ``step`` (later steps may
-        have run since: they are dropped from the record)."""
-        self._read_losses()
+    def _diverged(self, bad: Divergence | None) -> None:
+        """Raise for ``bad``, the first non-finite loss, seen at optimizer step ``bad.step``
+        (later steps may have run since: they are dropped from the record); None: all finite."""
+        if bad is None:
+            return
+        value, step, epoch, lr = bad.value, bad.step, bad.epoch, bad.lr
+        self.losses.read(self.state)
         # what led here stays readable for ``diagnose`` (lr_too_high), non-finite as null
         if self.rank == 0:
             losses = [*self.state.step_losses[:step], value]
@@ -577,7 +502,7 @@ class Trainer:
     @torch.no_grad()
     def _evaluate(self, val: EncodedSet | None) -> None:
         self._check_finite()  # the best model is never a diverged one
-        self._read_losses()
+        self.losses.read(self.state)
         row: dict[str, float] = {
             "epoch": float(self.state.epoch),
             "step": float(self.state.global_step),
@@ -656,7 +581,7 @@ class Trainer:
 
     def _checkpoint(self, folder: Path) -> None:
         self._check_finite()  # a checkpoint is always a good one
-        self._read_losses()  # every process: ``fit`` returns the step losses
+        self.losses.read(self.state)  # every process: ``fit`` returns the step losses
         if self.rank != 0:
             return
         state = dict(self.state.__dict__)
@@ -680,10 +605,6 @@ def _accelerator(precision: str) -> Accelerator:
 
 def _detached(t: torch.Tensor | None) -> Any:
     return 0.0 if t is None else t.detach().float()
-
-
-def _is_tensor(v: Any) -> bool:
-    return isinstance(v, torch.Tensor)
 
 
 def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
