@@ -58,6 +58,8 @@ TEXT_FAMILIES: dict[str, list[dict[str, Any]]] = {
     "token_swap": [{"op": "token_swap", "rate": 0.1, "p": 0.5}],
     "token_insert": [{"op": "token_insert", "rate": 0.1, "p": 0.5}],
     "token_mask": [{"op": "token_mask", "rate": 0.15, "p": 0.5}],
+    "embed_mixup": [{"op": "embed_mixup", "alpha": 0.2}],
+    "embed_adversarial": [{"op": "embed_fgsm", "eps": 0.01}],
 }
 
 
@@ -137,11 +139,12 @@ def main() -> int:
                 with silenced():
                     run = domainfit.fit(make(family, seed), out=out)
                 seconds = time.perf_counter() - start
+                new_rows = []
                 for metric, name in (
                     ("target.test.accuracy", "accuracy"),
                     ("source.val.accuracy", "source_val_accuracy"),
                 ):
-                    doc["rows"].append(
+                    new_rows.append(
                         {
                             "task": task,
                             "method": family,
@@ -151,8 +154,7 @@ def main() -> int:
                             "seconds": round(seconds, 1),
                         }
                     )
-                doc["date"] = dt.date.today().isoformat()
-                write_json_atomic(RESULTS, doc)
+                _append_rows(doc, new_rows)
                 shutil.rmtree(out, ignore_errors=True)
                 acc = 100 * float(run.metrics["target.test.accuracy"])
                 print(
@@ -170,6 +172,21 @@ def main() -> int:
                 mean = float(np.mean(vals))
                 print(f"| {m} | {mean:.2f} ± {np.std(vals):.2f} | {mean - base:+.2f} |")
     return 0
+
+
+def _append_rows(doc: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Re-read, append and rewrite under a lock, so workers given disjoint ``--seeds`` or
+    ``--families`` can share the results file."""
+    import fcntl
+
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if RESULTS.is_file():
+            doc["rows"] = json.loads(RESULTS.read_text())["rows"]
+        doc["rows"].extend(rows)
+        doc["date"] = dt.date.today().isoformat()
+        doc["setup"]["families"] = {"digits": DIGIT_FAMILIES, "reviews": TEXT_FAMILIES}
+        write_json_atomic(RESULTS, doc)
 
 
 if __name__ == "__main__":
