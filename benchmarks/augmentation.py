@@ -59,7 +59,7 @@ TEXT_FAMILIES: dict[str, list[dict[str, Any]]] = {
     "token_insert": [{"op": "token_insert", "rate": 0.1, "p": 0.5}],
     "token_mask": [{"op": "token_mask", "rate": 0.15, "p": 0.5}],
     "embed_mixup": [{"op": "embed_mixup", "alpha": 0.2}],
-    "embed_adversarial": [{"op": "embed_fgsm", "eps": 0.01}],
+    "embed_adversarial": [{"op": "embed_fgsm", "eps": 0.1}],  # x the embeddings' RMS
 }
 
 

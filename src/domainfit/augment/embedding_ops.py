@@ -6,7 +6,10 @@ input (word) embeddings.
   which mixes the labels alike). Padding positions are mixed too; each row keeps its own
   attention mask.
 - ``embed_fgsm``: adversarial training on the token embeddings (Miyato et al. 2017): the
-  loss is averaged with the loss at embeddings moved by ``eps`` along the gradient's sign.
+  loss is averaged with the loss at embeddings moved along the gradient's sign by ``eps`` times
+  the batch's embedding RMS. Embedding scales differ by model (MiniLM's elements have an RMS of
+  0.056), so an absolute step would be harmless for one model and wreck another: at an absolute
+  0.01, a fifth of MiniLM's typical element, fine-tuning on 200 reviews stayed at chance.
 """
 
 from __future__ import annotations
@@ -59,11 +62,12 @@ def embedding_adversarial_loss(
     hook: EmbeddingHook,
     eps: float,
 ) -> torch.Tensor:
-    """Loss at the embeddings moved by ``eps`` x sign of the loss gradient there."""
+    """Loss at the embeddings moved by ``eps`` x their RMS x sign of the loss gradient there."""
     hook.capturing = True
     loss = loss_fn(model(batch), batch["labels"])
     emb, hook.captured = hook.captured, None
     assert emb is not None
     (grad,) = torch.autograd.grad(loss, emb)
-    hook.delta = eps * grad.sign().detach()
+    rms = emb.detach().float().pow(2).mean().sqrt().to(emb.dtype)
+    hook.delta = eps * rms * grad.sign().detach()
     return loss_fn(model(batch), batch["labels"])

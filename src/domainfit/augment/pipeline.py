@@ -66,7 +66,7 @@ MODEL_OPS: dict[str, dict[str, Any]] = {
     "fgsm": {"eps": 0.03},
     "pgd": {"eps": 0.03, "steps": 3, "step_size": None},
     "embed_mixup": {"alpha": 0.2},
-    "embed_fgsm": {"eps": 0.01},
+    "embed_fgsm": {"eps": 0.1},  # times the embeddings' RMS (embedding_ops.py)
     "spec_mask": {"time": 0.1, "freq": 0.1},
 }
 MODALITY = {
