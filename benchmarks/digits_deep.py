@@ -10,11 +10,16 @@ digit for digit.
 
 Every setting is fixed in advance (TLlib's: SGD 0.01, momentum 0.9, weight decay 1e-3, batch 32,
 trade-off 1, 28x28): ``adapt.select: last``, no target label is read for any choice.
-Methods: ``source_only``, ``dann``, ``cdan``, ``mmd`` (DAN), ``self_training``; 3 seeds. A
+Methods: ``source_only``, ``dann``, ``cdan``, ``cdan_e`` (CDAN+E), ``mmd`` (DAN),
+``self_training``, ``cdan_st`` (CDAN, then self-training); 3 seeds. A
 method name may add source augmentation after a ``+``: ``cdan+randaugment`` trains CDAN on
 RandAugment-ed MNIST (the augmentation benchmark's best family on this task).
 
+The reverse direction (``--task U->M``) trains on the USPS test digits and adapts to the MNIST
+test digits; at 180 epochs of its 1,806 source digits it sees TLlib's 10,000 iterations.
+
 Run:   .venv/bin/python benchmarks/digits_deep.py [--seeds 0,1,2] [--methods dann] [--epochs 8]
+       [--task M->U|U->M]
 Writes benchmarks/results/digits_deep.json (format: ../shared/docs/BENCHMARKS.md) after every
 run; finished rows are skipped, so an interrupted run resumes.
 """
@@ -37,11 +42,22 @@ from domainfit.io_utils import write_json_atomic
 
 WORK = Path("runs/bench/digits_deep")
 RESULTS = Path(__file__).parent / "results" / "digits_deep.json"
-PUBLISHED = {"source_only": 82.1, "dann": 91.7, "mmd": 86.0, "cdan": 96.0}
+PUBLISHED = {
+    "M->U": {"source_only": 82.1, "dann": 91.7, "mmd": 86.0, "cdan": 96.0},
+    "U->M": {"source_only": 74.6, "dann": 95.2, "mmd": 89.5, "cdan": 97.7},
+}
+# (source, target) data sets of each direction
+TASKS = {"M->U": ("mnist-test", "usps-test"), "U->M": ("usps-test", "mnist-test")}
 ADAPT: dict[str, dict[str, Any]] = {
     "source_only": {},
     "dann": {"method": "dann", "weight": 1.0, "options": {"hidden": 500}},
     "cdan": {"method": "cdan", "weight": 1.0, "options": {"hidden": 500}},
+    # CDAN+E: confidently predicted samples weigh more in the discriminator's loss
+    "cdan_e": {
+        "method": "cdan",
+        "weight": 1.0,
+        "options": {"hidden": 500, "entropy_weighting": True},
+    },
     "mmd": {"method": "mmd", "weight": 1.0},
     "self_training": {"self_training": {"enabled": True, "threshold": 0.9, "start_epoch": 1}},
     # CDAN, then confident class-balanced pseudo-labels once it has aligned the domains
@@ -60,12 +76,13 @@ AUGMENT: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def config(method: str, seed: int, epochs: int) -> dict[str, Any]:
+def config(method: str, seed: int, epochs: int, task: str = "M->U") -> dict[str, Any]:
     adapt, _, augment = method.partition("+")
+    source, target = TASKS[task]
     return {
         "name": f"digits-{method.replace('+', '-')}",
         "seed": seed,
-        "data": {"source": "mnist-test", "target": "usps-test"},
+        "data": {"source": source, "target": target},
         "split": {"method": "stratified", "train": 0.9, "val": 0.1, "test": 0.0, "seed": seed},
         "model": {
             "backbone": "python:digits_nets:lenet",
@@ -96,6 +113,7 @@ def main() -> int:
     parser.add_argument("--methods", default=",".join(ADAPT))
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--task", choices=sorted(TASKS), default="M->U")
     args = parser.parse_args()
     import torch
 
@@ -117,13 +135,13 @@ def main() -> int:
                 "(2,007) as unlabelled pool and test set; LeNet, 28x28",
                 "train": config("dann", 0, args.epochs)["train"],
                 "adapt": ADAPT,
-                "published": "TLlib LeNet MNIST->USPS: " + json.dumps(PUBLISHED),
+                "published": "TLlib LeNet: " + json.dumps(PUBLISHED),
             },
             "rows": [],
         }
     )
     # rows without "epochs" ran at the setup's (8)
-    done = {(r["method"], r["seed"], r.get("epochs", 8)) for r in doc["rows"]}
+    done = {(r["task"], r["method"], r["seed"], r.get("epochs", 8)) for r in doc["rows"]}
     methods = args.methods.split(",")
     unknown = [
         m
@@ -138,18 +156,19 @@ def main() -> int:
         return 2
     for seed in [int(s) for s in args.seeds.split(",")]:
         for method in methods:
-            if (method, seed, args.epochs) in done:
+            if (args.task, method, seed, args.epochs) in done:
                 continue
-            out = WORK / f"{method.replace('+', '-')}-e{args.epochs}-s{seed}"
+            tag = args.task.replace("->", "2")
+            out = WORK / f"{tag}-{method.replace('+', '-')}-e{args.epochs}-s{seed}"
             shutil.rmtree(out, ignore_errors=True)
             start = time.perf_counter()
             with silenced():
-                run = domainfit.fit(config(method, seed, args.epochs), out=out)
+                run = domainfit.fit(config(method, seed, args.epochs, args.task), out=out)
             seconds = time.perf_counter() - start
             acc = 100 * float(run.metrics["target.test.accuracy"])
             doc["rows"].append(
                 {
-                    "task": "M->U",
+                    "task": args.task,
                     "method": method,
                     "seed": seed,
                     "metric": "accuracy",
@@ -162,17 +181,17 @@ def main() -> int:
             doc["date"] = dt.date.today().isoformat()
             write_json_atomic(RESULTS, doc)
             shutil.rmtree(out, ignore_errors=True)
-            print(f"{method} seed {seed}: USPS {acc:.2f} ({seconds:.0f} s)", flush=True)
+            print(f"{args.task} {method} seed {seed}: {acc:.2f} ({seconds:.0f} s)", flush=True)
     by: dict[str, list[float]] = {}
     for r in doc["rows"]:
-        by.setdefault(f"{r['method']}|{r.get('epochs', 8)}", []).append(r["value"])
-    print("| method | epochs | TLlib (published) | ours, mean ± std (seeds) |")
-    print("|---|---:|---:|---:|")
+        by.setdefault(f"{r['task']}|{r['method']}|{r.get('epochs', 8)}", []).append(r["value"])
+    print("| task | method | epochs | TLlib (published) | ours, mean ± std (seeds) |")
+    print("|---|---|---:|---:|---:|")
     for key, vals in by.items():
-        m, epochs = key.split("|")
-        pub = PUBLISHED.get(m)
+        task, m, epochs = key.split("|")
+        pub = PUBLISHED[task].get(m.partition("+")[0])
         print(
-            f"| {m} | {epochs} | {pub if pub is not None else '–'} | "
+            f"| {task} | {m} | {epochs} | {pub if pub is not None else '–'} | "
             f"{np.mean(vals):.2f} ± {np.std(vals, ddof=1 if len(vals) > 1 else 0):.2f} "
             f"({len(vals)}) |"
         )
