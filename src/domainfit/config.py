@@ -191,7 +191,12 @@ class ModelConfig(StrictModel):
         description="hf:<id or folder>, timm:<name>, torchvision:<name>, local:<folder>, "
         "python:<module>:<callable>, or minilm"
     )
-    weights: str | None = Field(None, description="weights file for timm/torchvision models")
+    weights: str | None = Field(
+        None,
+        description="weights file (safetensors or a weights-only torch file) loaded into the "
+        "backbone: pretrained timm/torchvision weights, or a finished run's "
+        "model/model.safetensors to continue from (any backbone kind)",
+    )
     allow_download: bool = False
     trust_remote_code: bool = False
     allow_python: bool = Field(False, description="permit python:<module>:<callable> specs")

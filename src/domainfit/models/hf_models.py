@@ -12,6 +12,7 @@ from domainfit.config import ModelConfig
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import LOADERS, Backbone
 from domainfit.models.specs import BackboneSpec
+from domainfit.models.weights import load_into
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -99,6 +100,8 @@ def load_hf(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
         raise ConfigError(
             f"cannot load Hugging Face model from {source}: {first}", "check model.backbone"
         ) from None
+    if cfg.weights:  # continue from a finished run (or any state dict) of this architecture
+        load_into(model, cfg.weights)
     family = _FAMILIES.get(hf_config.model_type, "generic")
     if hasattr(hf_config, "vocab_size") and not hasattr(hf_config, "num_channels"):
         encoder: nn.Module = HFTextEncoder(model, cfg.pooling)
