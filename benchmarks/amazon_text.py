@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from domainfit.io_utils import write_json_atomic
+from results_file import append_rows
 
 DOMAINS = ("books", "dvd", "electronics", "kitchen")
 WORK = Path("runs/bench/amazon_text")
@@ -247,21 +246,19 @@ def _task(source: str, target: str) -> str:
 def _record(
     out: Path, doc: dict[str, Any], task: str, method: str, seed: int, res: dict[str, Any]
 ) -> None:
-    for metric in ("accuracy", "im", "snd"):
-        value = 100 * res[metric] if metric == "accuracy" else res[metric]
-        doc["rows"].append(
-            {
-                "task": task,
-                "method": method,
-                "seed": seed,
-                "metric": metric,
-                "value": round(value, 4),
-                "seconds": round(res["seconds"], 1),
-                **({"init": res["init"]} if "init" in res else {}),
-            }
-        )
-    doc["date"] = dt.date.today().isoformat()
-    write_json_atomic(out, doc)
+    rows = [
+        {
+            "task": task,
+            "method": method,
+            "seed": seed,
+            "metric": metric,
+            "value": round(100 * res[metric] if metric == "accuracy" else res[metric], 4),
+            "seconds": round(res["seconds"], 1),
+            **({"init": res["init"]} if "init" in res else {}),
+        }
+        for metric in ("accuracy", "im", "snd")
+    ]
+    append_rows(out, doc, rows)  # several processes (say, one per source) may share the file
 
 
 def _load(out: Path, quick: bool) -> dict[str, Any]:

@@ -26,8 +26,7 @@ from typing import Any
 
 import digits_deep  # the LeNet recipe
 import numpy as np
-
-from domainfit.io_utils import write_json_atomic
+from results_file import append_rows
 
 WORK = Path("runs/bench/augmentation")
 RESULTS = Path(__file__).parent / "results" / "augmentation.json"
@@ -175,18 +174,8 @@ def main() -> int:
 
 
 def _append_rows(doc: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Re-read, append and rewrite under a lock, so workers given disjoint ``--seeds`` or
-    ``--families`` can share the results file."""
-    import fcntl
-
-    with open(RESULTS.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if RESULTS.is_file():
-            doc["rows"] = json.loads(RESULTS.read_text())["rows"]
-        doc["rows"].extend(rows)
-        doc["date"] = dt.date.today().isoformat()
-        doc["setup"]["families"] = {"digits": DIGIT_FAMILIES, "reviews": TEXT_FAMILIES}
-        write_json_atomic(RESULTS, doc)
+    doc["setup"]["families"] = {"digits": DIGIT_FAMILIES, "reviews": TEXT_FAMILIES}
+    append_rows(RESULTS, doc, rows)
 
 
 if __name__ == "__main__":
