@@ -282,7 +282,9 @@ def _load(out: Path, quick: bool) -> dict[str, Any]:
 
 
 def summary(rows: list[dict[str, Any]]) -> str:
-    """Per task: accuracy of each method, the IM-chosen method's accuracy and the oracle's."""
+    """Per task: accuracy of each method (mean over seeds), the accuracy of the method the IM
+    validator picks and the oracle's. Averages over each column's tasks, and, when some tasks
+    lack methods, over the tasks every method ran, the only fair comparison of columns."""
     acc: dict[str, dict[str, list[float]]] = {}
     im: dict[str, dict[str, list[float]]] = {}
     for r in rows:
@@ -290,21 +292,29 @@ def summary(rows: list[dict[str, Any]]) -> str:
         if table is not None:
             table.setdefault(r["task"], {}).setdefault(r["method"], []).append(r["value"])
     methods = [m for m in METHODS if any(m in v for v in acc.values())]
-    head = "| task | " + " | ".join(methods) + " | IM-chosen | oracle |"
-    lines = [head, "|---" * (len(methods) + 3) + "|"]
-    cols: dict[str, list[float]] = {m: [] for m in [*methods, "IM-chosen", "oracle"]}
+    names = [*methods, "IM-chosen", "oracle"]
+    lines = ["| task | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    table_rows: dict[str, list[float]] = {}
     for task in sorted(acc):
         means = {m: float(np.mean(v)) for m, v in acc[task].items()}
         scores = {m: float(np.mean(v)) for m, v in im.get(task, {}).items() if m in means}
         chosen = means[max(scores, key=lambda m: scores[m])] if scores else float("nan")
         row = [means.get(m, float("nan")) for m in methods] + [chosen, max(means.values())]
-        for name, value in zip(cols, row, strict=True):
-            cols[name].append(value)
-        short = task.split(":")[1]
-        lines.append(f"| {short} | " + " | ".join(f"{v:.2f}" for v in row) + " |")
-    avg = [float(np.nanmean(v)) if v else float("nan") for v in cols.values()]
-    lines.append("| **average** | " + " | ".join(f"{v:.2f}" for v in avg) + " |")
+        table_rows[task] = row
+        lines.append(f"| {task.split(':')[1]} | " + " | ".join(_cell(v) for v in row) + " |")
+    grid = np.array(list(table_rows.values()))
+    counts = (~np.isnan(grid)).sum(axis=0)
+    avg = [f"{np.nanmean(c):.2f} ({n})" if n else "–" for c, n in zip(grid.T, counts, strict=True)]
+    lines.append("| **average** (tasks) | " + " | ".join(avg) + " |")
+    complete = grid[~np.isnan(grid).any(axis=1)]
+    if 0 < len(complete) < len(grid):
+        fair = " | ".join(f"{v:.2f}" for v in complete.mean(axis=0))
+        lines.append(f"| **average, the {len(complete)} tasks with every method** | {fair} |")
     return "\n".join(lines)
+
+
+def _cell(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.2f}"
 
 
 if __name__ == "__main__":
