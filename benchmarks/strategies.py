@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from domainfit.io_utils import write_json_atomic
+from results_file import append_rows
 
 DOMAINS = ("books", "dvd", "electronics", "kitchen")
 TEST_SIZE = 600
@@ -236,27 +235,13 @@ def main() -> int:
                     "threads": args.threads,
                 }
             )
-        _append_rows(out, doc, new_rows)
+        append_rows(out, doc, new_rows)
         print(
             f"[{i}/{len(todo)}] {task} {method} seed {seed}: "
             f"{100 * res['accuracy']:.2f}% in {res['seconds']:.0f} s, {res['peak_mb']:.0f} MB"
         )
     print(summary(doc["rows"]))
     return 0
-
-
-def _append_rows(out: Path, doc: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Re-read, append and rewrite under a lock, so workers given disjoint ``--targets`` can
-    share one results file."""
-    import fcntl
-
-    with open(out.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if out.is_file():
-            doc["rows"] = json.loads(out.read_text())["rows"]
-        doc["rows"].extend(rows)
-        doc["date"] = dt.date.today().isoformat()
-        write_json_atomic(out, doc)
 
 
 def _load(out: Path, args: argparse.Namespace, suffix: str) -> dict[str, Any]:
