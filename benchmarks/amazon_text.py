@@ -194,13 +194,13 @@ def main() -> int:
     doc = _load(out, args.quick)
     # source-only rows do not depend on --init; rows before it existed were "pretrained"
     done = {
-        (r["task"], r["method"], r["seed"], r.get("init", "pretrained"))
+        (
+            r["task"],
+            r["method"],
+            r["seed"],
+            args.init if r["method"] in SOURCE_ONLY else r.get("init", "pretrained"),
+        )
         for r in doc["rows"]
-        if r["method"] not in SOURCE_ONLY
-    } | {
-        (r["task"], r["method"], r["seed"], args.init)
-        for r in doc["rows"]
-        if r["method"] in SOURCE_ONLY
     }
     WORK.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
