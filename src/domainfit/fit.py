@@ -52,7 +52,8 @@ from domainfit.progress import silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train import distributed
-from domainfit.train.trainer import FitResult, Trainer, save_weights, write_step_losses
+from domainfit.train.run_files import save_weights, write_step_losses
+from domainfit.train.trainer import FitResult, Trainer
 
 WatchFn = Callable[[dict[str, float]], None]
 

@@ -32,7 +32,7 @@ from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import ConfigError
 from domainfit.train.checkpoint import rng_state, set_rng_state
-from domainfit.train.trainer import _align
+from domainfit.train.step_losses import align
 
 SMOOTHING = 0.98  # exponential moving average of the loss, bias-corrected
 DIVERGE = 4.0  # stop once the smoothed loss exceeds this multiple of its best value
@@ -182,7 +182,7 @@ def _accumulate(
     for _ in range(accum):
         batch = {k: v.to(accelerator.device) for k, v in next(batches).items()}
         with accelerator.autocast():
-            loss = loss_fn(*_align(model(batch), batch["labels"]))
+            loss = loss_fn(*align(model(batch), batch["labels"]))
         if not torch.isfinite(loss):
             return math.inf
         extra = penalty(model) if penalty is not None else None

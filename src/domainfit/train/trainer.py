@@ -15,7 +15,6 @@ itself), and always before anything is saved.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
@@ -26,7 +25,6 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType
-from safetensors.torch import save_file
 from torch import nn
 
 from domainfit.adapt.adapter import Adapter, pseudo_label_count, validator_scores
@@ -37,14 +35,21 @@ from domainfit.evaluate.outputs import model_outputs
 from domainfit.progress import TrainingProgress, silenced
 from domainfit.train import distributed
 from domainfit.train.checkpoint import (
-    cpu_state,
     latest_checkpoint,
     load_checkpoint,
     save_checkpoint,
 )
+from domainfit.train.evaluation import evaluate_loss_accuracy
 from domainfit.train.loss_ledger import Divergence, LossLedger
 from domainfit.train.optim import build_optimizer, build_scheduler
 from domainfit.train.prefetch import prefetch
+from domainfit.train.run_files import save_weights, write_step_losses
+from domainfit.train.step_losses import (
+    adapted_losses,
+    align,
+    embedding_adversarial_loss,
+    input_adversarial_loss,
+)
 
 
 class TrainingDivergedError(DomainfitError):
@@ -325,12 +330,19 @@ class Trainer:
         with self._autocast():
             if self.adapter is None:
                 logits = self.model(batch)
-                loss = self.loss_fn(*_align(logits, batch["labels"]))
+                loss = self.loss_fn(*align(logits, batch["labels"]))
                 adapt_loss = None
                 if self._adversarial is not None:
-                    loss = 0.5 * (loss + self._adversarial_loss(batch))
+                    adv = input_adversarial_loss(
+                        self.model, self.loss_fn, self._adversarial, batch, self._input_std
+                    )
+                    loss = 0.5 * (loss + adv)
                 elif self._embed_adversarial is not None:
-                    loss = 0.5 * (loss + self._embedding_adversarial_loss(batch))
+                    hook = self.augment.embedding_hook  # type: ignore[union-attr]
+                    adv = embedding_adversarial_loss(
+                        self.model, self.loss_fn, self._embed_adversarial, batch, hook
+                    )
+                    loss = 0.5 * (loss + adv)
             else:
                 position = self.state.epoch * n_batches + b
                 loss, adapt_loss, parts = self._adapted_losses(batch, position)
@@ -348,67 +360,16 @@ class Trainer:
 
     def _adapted_losses(
         self, batch: dict[str, torch.Tensor], position: int
-    ) -> tuple[torch.Tensor, torch.Tensor, tuple[float, float]]:
-        """The source task loss, and the adaptation loss of this source batch paired with the
-        ``position``-th target batch: weighted domain loss plus pseudo-label loss (and those two
-        losses' values). Several processes split the target batch as they split the source's."""
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple[Any, Any]]:
+        """Losses of this source batch paired with the ``position``-th target batch. Several
+        processes split the target batch as they split the source's."""
         adapter = self.adapter
         assert adapter is not None
-        device = self.device
-        f_s = self.model.features(batch)
-        logits_s = self.model.head(f_s)
-        loss = self.loss_fn(*_align(logits_s, batch["labels"]))
         tb = adapter.target_batch(position, self.state.pseudo)
         tb = distributed.stripe(tb, self.rank, self.world)
-        adapt_loss = torch.zeros((), device=device)
-        if len(next(iter(tb.values()))) == 0:  # a tiny target pool: no target rows here
-            return loss, adapt_loss, (0.0, 0.0)
-        tb = {k: v.to(device, non_blocking=True) for k, v in tb.items()}
-        pseudo = tb.pop("pseudo", None)
-        f_t = self.model.features(tb)
-        logits_t = self.model.head(f_t)
-        domain_value: Any = 0.0
-        pseudo_value: Any = 0.0
-        if adapter.loss is not None:
-            progress = self.state.global_step / max(1, self.steps_per_epoch * self.cfg.epochs)
-            domain = adapter.loss(f_s, f_t, logits_s, logits_t, progress=progress)
-            adapt_loss = adapt_loss + adapter.weight(progress) * domain
-            domain_value = domain.detach().float()
-        if pseudo is not None and bool((known := pseudo >= 0).any()):
-            out, target = _align(logits_t[known], pseudo[known])
-            pl = self.loss_fn(out, target)
-            adapt_loss = adapt_loss + adapter.cfg.self_training.weight * pl
-            pseudo_value = pl.detach().float()
-        return loss, adapt_loss, (domain_value, pseudo_value)
-
-    def _adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        from domainfit.augment.feature_ops import adversarial_loss
-
-        adv = self._adversarial
-        assert adv is not None
-        steps = int(adv.get("steps", 1))
-        eps = float(adv["eps"])
-        size = eps if steps == 1 else float(adv.get("step_size") or 2.5 * eps / steps)
-        scale: Any = 1.0
-        if self._input_std is not None:
-            scale = 1.0 / self._input_std.to(batch["x"].device)
-
-        def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return self.loss_fn(*_align(out, y))
-
-        return adversarial_loss(self.model, loss, batch, eps * scale, steps, size * scale)
-
-    def _embedding_adversarial_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        from domainfit.augment.embedding_ops import embedding_adversarial_loss
-
-        adv = self._embed_adversarial
-        assert adv is not None and self.augment is not None
-
-        def loss(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return self.loss_fn(*_align(out, y))
-
-        hook = self.augment.embedding_hook  # type: ignore[attr-defined]
-        return embedding_adversarial_loss(self.model, loss, batch, hook, float(adv["eps"]))
+        tb = {k: v.to(self.device, non_blocking=True) for k, v in tb.items()}
+        progress = self.state.global_step / max(1, self.steps_per_epoch * self.cfg.epochs)
+        return adapted_losses(self.model, self.loss_fn, adapter, batch, tb, progress)
 
     def _target_probs(self, pool: EncodedSet) -> Any:
         return model_outputs(self.model, pool, self.task, self.cfg.batch_size, self.device)
@@ -605,89 +566,3 @@ def _accelerator(precision: str) -> Accelerator:
 
 def _detached(t: torch.Tensor | None) -> Any:
     return 0.0 if t is None else t.detach().float()
-
-
-def _align(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Binary heads emit one logit: targets become float and match its shape."""
-    if logits.shape[-1] == 1 and labels.dim() == 1:
-        return logits.squeeze(-1), labels.float()
-    return logits, labels
-
-
-@torch.no_grad()
-def evaluate_loss_accuracy(
-    model: nn.Module,
-    loss_fn: nn.Module,
-    data: EncodedSet,
-    batch_size: int,
-    device: torch.device,
-    *,
-    rank: int = 0,
-    world: int = 1,
-) -> dict[str, float]:
-    """Loss plus accuracy (classification) or MAE and RMSE in label units (float labels mean
-    regression). With ``world`` > 1 this process scores its stripe of every batch and the sums
-    are added across processes, so every process returns the same numbers."""
-    model.eval()
-    regression = data.labels is not None and data.labels.dtype.kind == "f"
-    # per batch: its size and device scalars, read once all batches are queued (reading each
-    # batch's numbers at once would make the device finish it before the next starts)
-    rows: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
-    for batch in Batches(data, batch_size, shuffle=False, rank=rank, world=world):
-        if len(batch["labels"]) == 0:
-            continue
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        logits = model(batch)
-        out, target = _align(logits, batch["labels"])
-        loss = loss_fn(out, target)
-        if regression:
-            err = out - target
-            rows.append((len(target), loss, err.abs().sum(), (err**2).sum()))
-        else:
-            pred = (out > 0).long() if out.dim() == 1 else out.argmax(-1)
-            rows.append((len(target), loss, (pred == target.long()).sum(), loss))
-    model.train()
-    total, correct, loss_sum, abs_sum, sq_sum = 0, 0, 0.0, 0.0, 0.0
-    for n, loss, a, b in rows:
-        loss_sum += float(loss) * n
-        if regression:
-            abs_sum += float(a)
-            sq_sum += float(b)
-        else:
-            correct += int(a)
-        total += n
-    if world > 1:
-        sums = distributed.all_reduce_sums([total, correct, loss_sum, abs_sum, sq_sum])
-        total, correct = int(sums[0]), int(sums[1])
-        loss_sum, abs_sum, sq_sum = sums[2:]
-    if regression:
-        return {
-            "val.loss": loss_sum / total,
-            "val.mae": abs_sum / total,
-            "val.rmse": math.sqrt(sq_sum / total),
-        }
-    return {"val.loss": loss_sum / total, "val.accuracy": correct / total}
-
-
-def save_weights(model: nn.Module, path: Path) -> None:
-    """The model's weights as safetensors, replaced atomically (``predict`` reads them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(cpu_state(model), str(tmp))
-    tmp.replace(path)
-
-
-def write_step_losses(run_dir: Path, losses: list[float], steps_per_epoch: int) -> None:
-    """``losses.jsonl``: one row per optimizer step; a non-finite loss is written as null."""
-    from domainfit.io_utils import write_text_atomic
-
-    rows = [
-        {
-            "step": i,
-            "epoch": round(i / max(1, steps_per_epoch), 4),
-            "loss": v if math.isfinite(v) else None,
-        }
-        for i, v in enumerate(losses)
-    ]
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run_dir / "losses.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
