@@ -241,8 +241,12 @@ class TrainConfig(StrictModel):
     nesterov: bool = False
     betas: tuple[float, float] = (0.9, 0.999)
     schedule: Literal[
-        "constant", "step", "multistep", "exponential", "cosine", "linear", "onecycle"
-    ] = "linear"
+        "constant", "step", "multistep", "exponential", "cosine", "linear", "onecycle", "inverse"
+    ] = Field(
+        "linear",
+        description="inverse: the DANN paper's annealing, lr / (1 + 10 p)^0.75 with p the "
+        "fraction of training done (ends at 0.17 lr; TLlib's adaptation recipes)",
+    )
     warmup_steps: int = Field(0, ge=0)
     warmup_ratio: float = Field(0.0, ge=0, lt=1, description="of all steps; wins over steps")
     step_size: int = Field(1, ge=1, description="step: decay every this many epochs")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 import torch
@@ -35,7 +36,8 @@ def test_linear_warmup_then_linear_decay() -> None:
 
 
 def test_group_ratios_survive_the_schedule() -> None:
-    for schedule in ("linear", "cosine", "step", "exponential", "onecycle", "constant"):
+    schedules = ("linear", "cosine", "step", "exponential", "onecycle", "constant", "inverse")
+    for schedule in schedules:
         lrs = _lrs(TrainConfig(lr=1.0, epochs=3, schedule=schedule, warmup_steps=3, gamma=0.5))
         for w, b in lrs:
             assert b == pytest.approx(0.1 * w), schedule
@@ -51,6 +53,29 @@ def test_multistep_needs_milestones() -> None:
         TrainConfig(schedule="multistep")
     lrs = _lrs(TrainConfig(lr=1.0, epochs=3, schedule="multistep", milestones=[2], gamma=0.1))
     assert lrs[19][0] == pytest.approx(1.0) and lrs[20][0] == pytest.approx(0.1)
+
+
+def test_inverse_is_the_dann_annealing() -> None:
+    lrs = [r[0] for r in _lrs(TrainConfig(lr=1.0, epochs=2, schedule="inverse"))]
+    assert lrs[0] == pytest.approx(1.0)
+    assert lrs[10] == pytest.approx((1 + 10 * 10 / 20) ** -0.75)  # halfway: 6^-0.75
+    assert all(a > b for a, b in pairwise(lrs))
+
+
+def test_inverse_resumes_through_a_weights_only_checkpoint(tmp_path: Path) -> None:
+    cfg = TrainConfig(lr=1.0, epochs=2, schedule="inverse", warmup_steps=2)
+    model = nn.Linear(2, 2)
+    opt = build_optimizer([{"params": list(model.parameters())}], cfg)
+    sch = build_scheduler(opt, cfg, 10)
+    for _ in range(7):
+        opt.step()
+        sch.step()
+    torch.save(sch.state_dict(), tmp_path / "sched.pt")
+    expected = [g["lr"] for g in opt.param_groups]
+    opt2 = build_optimizer([{"params": list(model.parameters())}], cfg)
+    sch2 = build_scheduler(opt2, cfg, 10)
+    sch2.load_state_dict(torch.load(tmp_path / "sched.pt", weights_only=True))
+    assert sch2.get_last_lr() == pytest.approx(expected)
 
 
 def test_onecycle_peaks_at_lr() -> None:

@@ -66,4 +66,17 @@ def _main_schedule(
         return sched.ExponentialLR(optimizer, gamma=cfg.gamma ** (1.0 / steps_per_epoch))
     if cfg.schedule == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=remaining)
+    if cfg.schedule == "inverse":
+        return sched.LambdaLR(optimizer, _InverseDecay(remaining))
     return sched.LinearLR(optimizer, start_factor=1.0, end_factor=0.0, total_iters=remaining)
+
+
+class _InverseDecay:
+    """Ganin et al. (2016)'s annealing: factor (1 + 10 p)^-0.75, p = step / ``total``. An object,
+    whose state (``total``) LambdaLR saves as a plain dict that ``weights_only`` loading reads."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, step: int) -> float:
+        return (1.0 + 10.0 * min(step, self.total) / self.total) ** -0.75
