@@ -19,7 +19,7 @@ The reverse direction (``--task U->M``) trains on the USPS test digits and adapt
 test digits; at 180 epochs of its 1,806 source digits it sees TLlib's 10,000 iterations.
 
 Run:   .venv/bin/python benchmarks/digits_deep.py [--seeds 0,1,2] [--methods dann] [--epochs 8]
-       [--task M->U|U->M]
+       [--task M->U|U->M] [--schedule constant|inverse]
 Writes benchmarks/results/digits_deep.json (format: ../shared/docs/BENCHMARKS.md) after every
 run; finished rows are skipped, so an interrupted run resumes.
 """
@@ -37,8 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from domainfit.io_utils import write_json_atomic
+from results_file import append_rows
 
 WORK = Path("runs/bench/digits_deep")
 RESULTS = Path(__file__).parent / "results" / "digits_deep.json"
@@ -76,7 +75,9 @@ AUGMENT: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def config(method: str, seed: int, epochs: int, task: str = "M->U") -> dict[str, Any]:
+def config(
+    method: str, seed: int, epochs: int, task: str = "M->U", schedule: str = "constant"
+) -> dict[str, Any]:
     adapt, _, augment = method.partition("+")
     source, target = TASKS[task]
     return {
@@ -100,7 +101,7 @@ def config(method: str, seed: int, epochs: int, task: str = "M->U") -> dict[str,
             "lr": 0.01,
             "momentum": 0.9,
             "weight_decay": 1e-3,
-            "schedule": "constant",
+            "schedule": schedule,
             "clip_grad_norm": None,
         },
         "track": {"enabled": False},
@@ -114,6 +115,8 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--task", choices=sorted(TASKS), default="M->U")
+    # constant: the setup of the first runs; inverse: TLlib's and the DANN paper's annealing
+    parser.add_argument("--schedule", choices=("constant", "inverse"), default="constant")
     args = parser.parse_args()
     import torch
 
@@ -140,8 +143,8 @@ def main() -> int:
             "rows": [],
         }
     )
-    # rows without "epochs" ran at the setup's (8)
-    done = {(r["task"], r["method"], r["seed"], r.get("epochs", 8)) for r in doc["rows"]}
+    # rows without "epochs" ran at the setup's (8), rows without "schedule" at a constant rate
+    done = {_key(r) for r in doc["rows"]}
     methods = args.methods.split(",")
     unknown = [
         m
@@ -156,46 +159,55 @@ def main() -> int:
         return 2
     for seed in [int(s) for s in args.seeds.split(",")]:
         for method in methods:
-            if (args.task, method, seed, args.epochs) in done:
+            if (args.task, method, seed, args.epochs, args.schedule) in done:
                 continue
             tag = args.task.replace("->", "2")
-            out = WORK / f"{tag}-{method.replace('+', '-')}-e{args.epochs}-s{seed}"
+            out = WORK / f"{tag}-{method.replace('+', '-')}-e{args.epochs}-{args.schedule}-s{seed}"
             shutil.rmtree(out, ignore_errors=True)
             start = time.perf_counter()
             with silenced():
-                run = domainfit.fit(config(method, seed, args.epochs, args.task), out=out)
+                cfg = config(method, seed, args.epochs, args.task, args.schedule)
+                run = domainfit.fit(cfg, out=out)
             seconds = time.perf_counter() - start
             acc = 100 * float(run.metrics["target.test.accuracy"])
-            doc["rows"].append(
-                {
-                    "task": args.task,
-                    "method": method,
-                    "seed": seed,
-                    "metric": "accuracy",
-                    "value": round(acc, 2),
-                    "seconds": round(seconds, 1),
-                    "epochs": args.epochs,
-                    "source_val_accuracy": round(100 * run.metrics["source.val.accuracy"], 2),
-                }
-            )
-            doc["date"] = dt.date.today().isoformat()
-            write_json_atomic(RESULTS, doc)
+            row = {
+                "task": args.task,
+                "method": method,
+                "seed": seed,
+                "metric": "accuracy",
+                "value": round(acc, 2),
+                "seconds": round(seconds, 1),
+                "epochs": args.epochs,
+                "source_val_accuracy": round(100 * run.metrics["source.val.accuracy"], 2),
+                **({"schedule": args.schedule} if args.schedule != "constant" else {}),
+            }
+            append_rows(RESULTS, doc, [row])
             shutil.rmtree(out, ignore_errors=True)
             print(f"{args.task} {method} seed {seed}: {acc:.2f} ({seconds:.0f} s)", flush=True)
-    by: dict[str, list[float]] = {}
+    by: dict[tuple[str, str, int, str], list[float]] = {}
     for r in doc["rows"]:
-        by.setdefault(f"{r['task']}|{r['method']}|{r.get('epochs', 8)}", []).append(r["value"])
-    print("| task | method | epochs | TLlib (published) | ours, mean ± std (seeds) |")
-    print("|---|---|---:|---:|---:|")
-    for key, vals in by.items():
-        task, m, epochs = key.split("|")
+        task, m, _, epochs, schedule = _key(r)
+        by.setdefault((task, m, epochs, schedule), []).append(r["value"])
+    print("| task | method | epochs | lr schedule | TLlib (published) | ours, mean ± std (seeds) |")
+    print("|---|---|---:|---|---:|---:|")
+    for (task, m, epochs, schedule), vals in by.items():
         pub = PUBLISHED[task].get(m.partition("+")[0])
         print(
-            f"| {task} | {m} | {epochs} | {pub if pub is not None else '–'} | "
+            f"| {task} | {m} | {epochs} | {schedule} | {pub if pub is not None else '–'} | "
             f"{np.mean(vals):.2f} ± {np.std(vals, ddof=1 if len(vals) > 1 else 0):.2f} "
             f"({len(vals)}) |"
         )
     return 0
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, int, int, str]:
+    return (
+        row["task"],
+        row["method"],
+        row["seed"],
+        row.get("epochs", 8),
+        row.get("schedule", "constant"),
+    )
 
 
 if __name__ == "__main__":
