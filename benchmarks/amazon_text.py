@@ -22,6 +22,7 @@ also reports the model a label-free validator (information maximisation on the t
 would choose among all methods, next to the one an oracle with target labels would choose.
 
 Run:   .venv/bin/python benchmarks/amazon_text.py [--quick] [--methods full,dann] [--sources ..]
+       [--targets ..] [--seeds 0,1,2] [--init source|pretrained]
 Quick: source kitchen, targets books and electronics, 400 reviews per domain, length 64, 1 epoch.
 Results: benchmarks/results/amazon_text[_quick].json (format: ../shared/docs/BENCHMARKS.md),
 written after every run; rows already there are skipped, so an interrupted run resumes.
@@ -173,6 +174,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sources", default=",".join(DOMAINS))
+    parser.add_argument("--targets", default=",".join(DOMAINS), help="only these tasks' rows")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -188,6 +190,10 @@ def main() -> int:
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         print(f"unknown methods {unknown}; known: {', '.join(METHODS)}", file=sys.stderr)
+        return 2
+    bad = sorted(set(args.sources.split(",") + args.targets.split(",")) - set(DOMAINS))
+    if bad:
+        print(f"unknown domains {bad}; known: {', '.join(DOMAINS)}", file=sys.stderr)
         return 2
     seeds = [int(s) for s in args.seeds.split(",")]
     out = RESULTS / f"amazon_text{'_quick' if args.quick else ''}.json"
@@ -205,8 +211,8 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     for seed in seeds:
         for source in sources:
-            targets = [t for t in DOMAINS if t != source]
-            targets = ["books", "electronics"] if args.quick else targets
+            targets = ["books", "electronics"] if args.quick else DOMAINS
+            targets = [t for t in targets if t != source and t in args.targets.split(",")]
             for method in methods:
                 todo = [
                     t for t in targets if (_task(source, t), method, seed, args.init) not in done
