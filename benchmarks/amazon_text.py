@@ -231,6 +231,7 @@ def main() -> int:
                     res["init"] = args.init
                     _report(out, doc, _task(source, target), method, seed, res)
     print(summary(doc["rows"]))
+    print(seed_spread(doc["rows"]))
     return 0
 
 
@@ -287,13 +288,16 @@ def _load(out: Path, quick: bool) -> dict[str, Any]:
     }
 
 
-def summary(rows: list[dict[str, Any]]) -> str:
-    """Per task: accuracy of each method (mean over seeds), the accuracy of the method the IM
-    validator picks and the oracle's. Averages over each column's tasks, and, when some tasks
-    lack methods, over the tasks every method ran, the only fair comparison of columns."""
+def summary(rows: list[dict[str, Any]], seed: int | None = 0) -> str:
+    """Per task: accuracy of each method (of ``seed``; None: the mean over seeds), the accuracy
+    of the method the IM validator picks and the oracle's. Averages over each column's tasks,
+    and, when some tasks lack methods, over the tasks every method ran, the only fair
+    comparison of columns."""
     acc: dict[str, dict[str, list[float]]] = {}
     im: dict[str, dict[str, list[float]]] = {}
     for r in rows:
+        if seed is not None and r["seed"] != seed:
+            continue
         table = acc if r["metric"] == "accuracy" else im if r["metric"] == "im" else None
         if table is not None:
             table.setdefault(r["task"], {}).setdefault(r["method"], []).append(r["value"])
@@ -317,6 +321,38 @@ def summary(rows: list[dict[str, Any]]) -> str:
         fair = " | ".join(f"{v:.2f}" for v in complete.mean(axis=0))
         lines.append(f"| **average, the {len(complete)} tasks with every method** | {fair} |")
     return "\n".join(lines)
+
+
+def seed_spread(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("full", "mmd")) -> str:
+    """Per task, each method's accuracy over its seeds (values, mean ± std); then, for each
+    method with every task on a seed, the 12-task average of each such seed and their mean ±
+    std: the spread a difference between methods must exceed."""
+    acc: dict[tuple[str, str], dict[int, float]] = {}
+    for r in rows:
+        if r["metric"] == "accuracy" and r["method"] in methods:
+            acc.setdefault((r["task"], r["method"]), {})[r["seed"]] = r["value"]
+    tasks = sorted({task for task, _ in acc})
+    lines = ["| task | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for task in tasks:
+        cells = [_spread(acc.get((task, m), {})) for m in methods]
+        lines.append(f"| {task.split(':')[1]} | " + " | ".join(cells) + " |")
+    averages = []
+    for m in methods:
+        seeds = set.intersection(*(set(acc.get((t, m), {})) for t in tasks)) if tasks else set()
+        per_seed = {s: float(np.mean([acc[(t, m)][s] for t in tasks])) for s in sorted(seeds)}
+        averages.append(_spread(per_seed) if per_seed else "–")
+    lines.append(f"| **average of the {len(tasks)} tasks** | " + " | ".join(averages) + " |")
+    return "\n".join(lines)
+
+
+def _spread(by_seed: dict[int, float]) -> str:
+    if not by_seed:
+        return "–"
+    values = [by_seed[s] for s in sorted(by_seed)]
+    shown = " / ".join(f"{v:.2f}" for v in values)
+    if len(values) == 1:
+        return shown
+    return f"{shown} = **{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}**"
 
 
 def _cell(value: float) -> str:
