@@ -109,7 +109,9 @@ def source_only(source: str, targets: list[str], method: str, seed: int, quick: 
     if not (run_dir / "metrics.json").is_file():
         shutil.rmtree(run_dir, ignore_errors=True)
         domainfit.fit(cfg, out=run_dir)
-    train_seconds = time.perf_counter() - start
+        train_seconds = time.perf_counter() - start
+    else:  # a model trained by an earlier, interrupted call: report its training time
+        train_seconds = json.loads((run_dir / "run.json").read_text())["seconds"]
     out: dict[str, dict[str, float]] = {}
     for target in targets:
         spec = target_csv(target, quick)
