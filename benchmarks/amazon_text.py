@@ -326,25 +326,42 @@ def summary(rows: list[dict[str, Any]], seed: int | None = 0) -> str:
 
 
 def seed_spread(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("full", "mmd")) -> str:
-    """Per task, each method's accuracy over its seeds (values, mean ± std); then, for each
-    method with every task on a seed, the 12-task average of each such seed and their mean ±
-    std: the spread a difference between methods must exceed."""
+    """Per task, each method's accuracy over its seeds (values, mean ± std) and the last
+    method's gain over the first, paired by seed; then, for each method with every task on a
+    seed, the 12-task average of each such seed and their mean ± std: the spread a difference
+    between methods must exceed."""
     acc: dict[tuple[str, str], dict[int, float]] = {}
     for r in rows:
         if r["metric"] == "accuracy" and r["method"] in methods:
             acc.setdefault((r["task"], r["method"]), {})[r["seed"]] = r["value"]
     tasks = sorted({task for task, _ in acc})
-    lines = ["| task | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    first, last = methods[0], methods[-1]
+    header = [*methods, f"{last} − {first} (paired)"]
+    lines = ["| task | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
     for task in tasks:
         cells = [_spread(acc.get((task, m), {})) for m in methods]
+        cells.append(_gain(acc.get((task, first), {}), acc.get((task, last), {})))
         lines.append(f"| {task.split(':')[1]} | " + " | ".join(cells) + " |")
-    averages = []
+    per_method: dict[str, dict[int, float]] = {}
     for m in methods:
         seeds = set.intersection(*(set(acc.get((t, m), {})) for t in tasks)) if tasks else set()
-        per_seed = {s: float(np.mean([acc[(t, m)][s] for t in tasks])) for s in sorted(seeds)}
-        averages.append(_spread(per_seed) if per_seed else "–")
+        per_method[m] = {s: float(np.mean([acc[(t, m)][s] for t in tasks])) for s in sorted(seeds)}
+    averages = [_spread(per_method[m]) for m in methods]
+    averages.append(_gain(per_method[first], per_method[last]))
     lines.append(f"| **average of the {len(tasks)} tasks** | " + " | ".join(averages) + " |")
     return "\n".join(lines)
+
+
+def _gain(base: dict[int, float], other: dict[int, float]) -> str:
+    """``other − base`` over the seeds both have: mean ± std and how many seeds it is positive."""
+    seeds = sorted(set(base) & set(other))
+    if not seeds:
+        return "–"
+    diffs = np.array([other[s] - base[s] for s in seeds])
+    if len(diffs) == 1:
+        return f"{diffs[0]:+.2f} (1 seed)"
+    wins = int((diffs > 0).sum())
+    return f"{diffs.mean():+.2f} ± {diffs.std(ddof=1):.2f} ({wins}/{len(diffs)} seeds up)"
 
 
 def _spread(by_seed: dict[int, float]) -> str:
