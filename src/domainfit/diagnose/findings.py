@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, str]] = {
     "ineffective_lr": ("training", "learning rates differ from the declared plan"),
     "negative_transfer": ("training", "the adapted model is no better than a baseline"),
     "nondeterministic_resume": ("training", "a resumed run differs from the uninterrupted one"),
+    "unreliable_validator": ("training", "the label-free validator that kept the model fails here"),
 }
 
 

@@ -28,6 +28,7 @@ def run_findings(run: RunFolder, plan: list[dict[str, Any]] | None) -> list[Find
     out += fit_findings(run.history, losses, chance, plan)
     if plan is not None:
         out += ineffective_lr(run.lr_history, plan)
+    out += validator_findings(run.config, run.classes, run.is_regression)
     baselines = run.path / "baselines.json"
     if baselines.is_file():
         import json
@@ -314,6 +315,30 @@ def bn_stats_drift(
             "regularize.batchnorm: frozen (frozen layers then normalise with their pretrained "
             "statistics, as the head was trained to expect)",
             score=worst,
+        )
+    ]
+
+
+def validator_findings(
+    config: dict[str, Any], classes: list[str], is_regression: bool
+) -> list[Finding]:
+    """``adapt.select: snd`` on two classes. SND's neighbourhood entropy peaks when every output
+    lies near (0.5, 0.5), so it rewards the least confident model, not the best one."""
+    adapt = config.get("adapt") or {}
+    adapting = adapt.get("method", "none") != "none" or (adapt.get("self_training") or {}).get(
+        "enabled", False
+    )
+    if not adapting or adapt.get("select") != "snd" or is_regression or len(classes) != 2:
+        return []
+    return [
+        Finding(
+            "unreliable_validator",
+            "medium",
+            "adapt.select: snd chose the checkpoint of a two-class task, where SND rewards "
+            "under-confident models",
+            {"validator": "snd", "classes": len(classes)},
+            "adapt.select: im (on the Amazon raw-text benchmark SND picked the frozen probe on "
+            "7 of 12 tasks: 71.8% against IM's 83.4%)",
         )
     ]
 
