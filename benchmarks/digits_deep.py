@@ -18,10 +18,14 @@ RandAugment-ed MNIST (the augmentation benchmark's best family on this task).
 The reverse direction (``--task U->M``) trains on the USPS test digits and adapts to the MNIST
 test digits; at 180 epochs of its 1,806 source digits it sees TLlib's 10,000 iterations.
 
+Every run also scores its target predictions with the label-free validators (``im``, ``snd``
+rows), and the printout puts the method each would pick, per seed, next to the oracle's.
+
 Run:   .venv/bin/python benchmarks/digits_deep.py [--seeds 0,1,2] [--methods dann] [--epochs 8]
-       [--task M->U|U->M] [--schedule constant|inverse]
+       [--task M->U|U->M] [--schedule constant|inverse] [--redo]
 Writes benchmarks/results/digits_deep.json (format: ../shared/docs/BENCHMARKS.md) after every
-run; finished rows are skipped, so an interrupted run resumes.
+run; finished rows are skipped, so an interrupted run resumes; ``--redo`` reruns them and
+replaces their rows (for runs recorded before the validator rows existed).
 """
 
 from __future__ import annotations
@@ -117,10 +121,12 @@ def main() -> int:
     parser.add_argument("--task", choices=sorted(TASKS), default="M->U")
     # constant: the setup of the first runs; inverse: TLlib's and the DANN paper's annealing
     parser.add_argument("--schedule", choices=("constant", "inverse"), default="constant")
+    parser.add_argument("--redo", action="store_true", help="rerun finished runs, replace rows")
     args = parser.parse_args()
     import torch
 
     import domainfit
+    from domainfit.adapt.validators import information_maximization, snd
     from domainfit.progress import silenced
 
     torch.set_num_threads(args.threads)
@@ -144,7 +150,7 @@ def main() -> int:
         }
     )
     # rows without "epochs" ran at the setup's (8), rows without "schedule" at a constant rate
-    done = {_key(r) for r in doc["rows"]}
+    done = set() if args.redo else {_key(r) for r in doc["rows"]}
     methods = args.methods.split(",")
     unknown = [
         m
@@ -170,6 +176,7 @@ def main() -> int:
                 run = domainfit.fit(cfg, out=out)
             seconds = time.perf_counter() - start
             acc = 100 * float(run.metrics["target.test.accuracy"])
+            probs = target_probabilities(out)
             row = {
                 "task": args.task,
                 "method": method,
@@ -181,11 +188,20 @@ def main() -> int:
                 "source_val_accuracy": round(100 * run.metrics["source.val.accuracy"], 2),
                 **({"schedule": args.schedule} if args.schedule != "constant" else {}),
             }
-            append_rows(RESULTS, doc, [row])
+            scores = {"im": information_maximization(probs), "snd": snd(probs)}
+            rows = [row] + [
+                {**row, "metric": name, "value": round(v, 4)} for name, v in scores.items()
+            ]
+            key = _key(row)
+            append_rows(RESULTS, doc, rows, replaces=lambda r, key=key: _key(r) == key)
             shutil.rmtree(out, ignore_errors=True)
-            print(f"{args.task} {method} seed {seed}: {acc:.2f} ({seconds:.0f} s)", flush=True)
+            print(
+                f"{args.task} {method} seed {seed}: {acc:.2f} (IM {scores['im']:.3f}, "
+                f"SND {scores['snd']:.3f}; {seconds:.0f} s)",
+                flush=True,
+            )
     by: dict[tuple[str, str, int, str], list[float]] = {}
-    for r in doc["rows"]:
+    for r in (r for r in doc["rows"] if r["metric"] == "accuracy"):
         task, m, _, epochs, schedule = _key(r)
         by.setdefault((task, m, epochs, schedule), []).append(r["value"])
     print("| task | method | epochs | lr schedule | TLlib (published) | ours, mean ± std (seeds) |")
@@ -197,7 +213,43 @@ def main() -> int:
             f"{np.mean(vals):.2f} ± {np.std(vals, ddof=1 if len(vals) > 1 else 0):.2f} "
             f"({len(vals)}) |"
         )
+    print(validator_table(doc["rows"]))
     return 0
+
+
+def target_probabilities(run_dir: Path) -> np.ndarray:
+    """The kept model's class probabilities on the target pool (= its test set here)."""
+    import pandas as pd
+
+    frame = pd.read_csv(run_dir / "predictions" / "target.test.csv")
+    return frame[[c for c in frame.columns if c.startswith("p:")]].to_numpy()
+
+
+def validator_table(rows: list[dict[str, Any]]) -> str:
+    """Per (task, epochs, schedule) and seed: the method each validator would pick among those
+    with scores, next to the oracle's pick (the best target accuracy)."""
+    by: dict[tuple, dict[str, dict[str, float]]] = {}
+    for r in rows:
+        task, method, seed, epochs, schedule = _key(r)
+        by.setdefault((task, epochs, schedule, seed), {}).setdefault(method, {})[r["metric"]] = r[
+            "value"
+        ]
+    lines = [
+        "| task | epochs | lr schedule | seed | methods | IM pick | SND pick | oracle |",
+        "|---|---:|---|---:|---:|---|---|---|",
+    ]
+    for (task, epochs, schedule, seed), methods in sorted(by.items()):
+        scored = {m: v for m, v in methods.items() if {"accuracy", "im", "snd"} <= set(v)}
+        if len(scored) < 2:
+            continue
+        picks = [max(scored, key=lambda m, k=k: scored[m][k]) for k in ("im", "snd", "accuracy")]
+        cells = [f"{m} {scored[m]['accuracy']:.2f}" for m in picks]
+        lines.append(
+            f"| {task} | {epochs} | {schedule} | {seed} | {len(scored)} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(lines)
 
 
 def _key(row: dict[str, Any]) -> tuple[str, str, int, int, str]:
