@@ -349,6 +349,19 @@ def seed_spread(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("full", 
     averages = [_spread(per_method[m]) for m in methods]
     averages.append(_gain(per_method[first], per_method[last]))
     lines.append(f"| **average of the {len(tasks)} tasks** | " + " | ".join(averages) + " |")
+    # where the last method lacks seeds on some tasks: the tasks that have every seed of both
+    seeds = set().union(*(set(acc.get((t, first), {})) for t in tasks)) if tasks else set()
+    full = [t for t in tasks if all(set(acc.get((t, m), {})) >= seeds for m in (first, last))]
+    if seeds and 0 < len(full) < len(tasks):
+        sub = {
+            m: {s: float(np.mean([acc[(t, m)][s] for t in full])) for s in sorted(seeds)}
+            for m in methods
+        }
+        cells = [_spread(sub[m]) for m in methods] + [_gain(sub[first], sub[last])]
+        lines.append(
+            f"| **average of the {len(full)} tasks with seeds {', '.join(map(str, sorted(seeds)))}"
+            " of both** | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)
 
 
