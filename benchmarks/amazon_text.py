@@ -342,10 +342,11 @@ def seed_spread(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("full", 
         cells = [_spread(acc.get((task, m), {})) for m in methods]
         cells.append(_gain(acc.get((task, first), {}), acc.get((task, last), {})))
         lines.append(f"| {task.split(':')[1]} | " + " | ".join(cells) + " |")
-    per_method: dict[str, dict[int, float]] = {}
-    for m in methods:
-        seeds = set.intersection(*(set(acc.get((t, m), {})) for t in tasks)) if tasks else set()
-        per_method[m] = {s: float(np.mean([acc[(t, m)][s] for t in tasks])) for s in sorted(seeds)}
+
+    def seeds_on_every_task(m: str) -> set[int]:
+        return set.intersection(*(set(acc.get((t, m), {})) for t in tasks)) if tasks else set()
+
+    per_method = {m: _seed_means(acc, tasks, m, seeds_on_every_task(m)) for m in methods}
     averages = [_spread(per_method[m]) for m in methods]
     averages.append(_gain(per_method[first], per_method[last]))
     lines.append(f"| **average of the {len(tasks)} tasks** | " + " | ".join(averages) + " |")
@@ -353,16 +354,20 @@ def seed_spread(rows: list[dict[str, Any]], methods: tuple[str, ...] = ("full", 
     seeds = set().union(*(set(acc.get((t, first), {})) for t in tasks)) if tasks else set()
     full = [t for t in tasks if all(set(acc.get((t, m), {})) >= seeds for m in (first, last))]
     if seeds and 0 < len(full) < len(tasks):
-        sub = {
-            m: {s: float(np.mean([acc[(t, m)][s] for t in full])) for s in sorted(seeds)}
-            for m in methods
-        }
+        sub = {m: _seed_means(acc, full, m, seeds) for m in methods}
         cells = [_spread(sub[m]) for m in methods] + [_gain(sub[first], sub[last])]
         lines.append(
             f"| **average of the {len(full)} tasks with seeds {', '.join(map(str, sorted(seeds)))}"
             " of both** | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines)
+
+
+def _seed_means(
+    acc: dict[tuple[str, str], dict[int, float]], tasks: list[str], method: str, seeds: set[int]
+) -> dict[int, float]:
+    """Per seed, ``method``'s accuracy averaged over ``tasks`` (each must have that seed)."""
+    return {s: float(np.mean([acc[(t, method)][s] for t in tasks])) for s in sorted(seeds)}
 
 
 def _gain(base: dict[int, float], other: dict[int, float]) -> str:

@@ -126,7 +126,7 @@ def main() -> int:
     import torch
 
     import domainfit
-    from domainfit.adapt.validators import information_maximization, snd
+    from domainfit.adapt.adapter import validator_scores
     from domainfit.progress import silenced
 
     torch.set_num_threads(args.threads)
@@ -188,7 +188,7 @@ def main() -> int:
                 "source_val_accuracy": round(100 * run.metrics["source.val.accuracy"], 2),
                 **({"schedule": args.schedule} if args.schedule != "constant" else {}),
             }
-            scores = {"im": information_maximization(probs), "snd": snd(probs)}
+            scores = validator_scores(probs)
             rows = [row] + [
                 {**row, "metric": name, "value": round(v, 4)} for name, v in scores.items()
             ]
