@@ -291,6 +291,28 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
     return build_model(cfg, prepared).strategy.plan()  # the very model and strategy fit builds
 
 
+def model_start(config: ConfigLike, *, overrides: list[str] | None = None) -> dict[str, Any]:
+    """What the config's backbone starts from, without reading data: ``backbone``,
+    ``weights_source`` (None: random), ``random_start`` (random where pretrained weights were
+    meant) and ``image_inputs`` (size, crop, normalisation and where they come from)."""
+    from domainfit.models.backbone import load_backbone
+    from domainfit.models.specs import parse_spec
+    from domainfit.models.start_weights import image_inputs_of, random_start
+
+    cfg, _ = _config(config, None, overrides)
+    if cfg.model is None:
+        raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
+    if parse_spec(cfg.model.backbone).kind == "mlp":
+        return {"backbone": cfg.model.backbone, "weights_source": None, "random_start": False}
+    bb = load_backbone(cfg.model)
+    return {
+        "backbone": str(bb.spec),
+        "weights_source": bb.weights_source,
+        "random_start": random_start(cfg.model, bb),
+        "image_inputs": image_inputs_of(cfg.model, bb),
+    }
+
+
 def rank(
     config: ConfigLike,
     *,

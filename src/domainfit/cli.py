@@ -7,10 +7,11 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from domainfit import api
@@ -204,7 +205,9 @@ def inspect(
 
     Example: domainfit inspect examples/reviews_minilm.yaml --set strategy.name=two_stage
     """
+    start = api.model_start(config, overrides=list(set_ or []))
     rows = api.inspect(config, overrides=list(set_ or []))
+    _print_start(start)
     if json_path is not None:
         write_json_atomic(json_path, rows)
     table = Table(title="Layer groups, shallow to deep", title_justify="left")
@@ -224,6 +227,31 @@ def inspect(
         f"{trained:,} of {total:,} parameters train; learning rates before train.schedule"
     )
     Console().print(table)
+
+
+def _print_start(start: dict[str, Any]) -> None:
+    """The weights the backbone starts from and how its images are prepared."""
+    console = Console()
+    source = start["weights_source"] or "random initialisation"
+    console.print(f"backbone  {escape(start['backbone'])}", highlight=False)
+    weights = escape(source) + (" (pretrained weights were meant)" if start["random_start"] else "")
+    console.print(
+        f"weights   [bold yellow]{weights}[/]" if start["random_start"] else f"weights   {weights}"
+    )
+    inputs = start.get("image_inputs")
+    if inputs:
+        crop = (
+            "whole image resized"
+            if inputs["crop_pct"] >= 1
+            else f"shorter side to {round(inputs['size'] / inputs['crop_pct'])}, centre crop"
+        )
+        console.print(
+            escape(
+                f"inputs    {inputs['size']} px ({crop}, {inputs['interpolation']}), "
+                f"mean {list(inputs['mean'])}, std {list(inputs['std'])}; from {inputs['source']}"
+            ),
+            highlight=False,
+        )
 
 
 def _epoch_spans(per_group: list[list[float | None]]) -> list[tuple[int, int]]:

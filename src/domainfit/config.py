@@ -188,8 +188,8 @@ class ModelConfig(StrictModel):
     """A pretrained backbone and the head put on it."""
 
     backbone: str = Field(
-        description="hf:<id or folder>, timm:<name>, torchvision:<name>, local:<folder>, "
-        "python:<module>:<callable>, or minilm"
+        description="hf:<id or folder>, timm:<name>[.<tag>], torchvision:<name>[@<weights>], "
+        "local:<folder>, python:<module>:<callable>, minilm, or efficientnet-lite0"
     )
     weights: str | None = Field(
         None,
@@ -197,7 +197,11 @@ class ModelConfig(StrictModel):
         "backbone: pretrained timm/torchvision weights, or a finished run's "
         "model/model.safetensors to continue from (any backbone kind)",
     )
-    allow_download: bool = False
+    allow_download: bool = Field(
+        False,
+        description="fetch pretrained weights from the hub (Hugging Face, timm, torchvision), "
+        "kept in each library's own cache; off: only local files and efficientnet-lite0/minilm",
+    )
     trust_remote_code: bool = False
     allow_python: bool = Field(False, description="permit python:<module>:<callable> specs")
     pretrained: bool = Field(
@@ -207,7 +211,26 @@ class ModelConfig(StrictModel):
     )
     pooling: Literal["cls", "mean"] = "mean"
     max_length: int = Field(256, ge=8, description="token limit for text backbones")
-    image_size: int = Field(32, ge=8, description="images are resized to this square size")
+    image_size: int | None = Field(
+        None,
+        ge=8,
+        description="square side the network reads; default: the backbone's own pretrained "
+        "configuration (timm pretrained_cfg, torchvision weights, efficientnet-lite0: 224), "
+        "32 for local and python backbones",
+    )
+    image_mean: tuple[float, float, float] | None = Field(
+        None, description="per-channel mean subtracted from [0, 1] pixels; default: the backbone's"
+    )
+    image_std: tuple[float, float, float] | None = Field(
+        None, description="per-channel spread pixels are divided by; default: the backbone's"
+    )
+    image_crop_pct: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="resize the shorter side to image_size / crop_pct, then cut the centre "
+        "square; 1: the whole image resized; default: the backbone's",
+    )
     gradient_checkpointing: bool = Field(
         False,
         description="recompute activations in the backward pass: less memory, about a third "

@@ -25,11 +25,12 @@ def embed(
     *,
     max_length: int = 256,
     pooling: str = "mean",
-    image_size: int = 32,
+    image_size: int | None = None,
     batch_size: int = 64,
     cache_dir: str | Path | None = None,
     layer: int | None = None,
     loaded: Backbone | None = None,
+    model_cfg: ModelConfig | None = None,
 ) -> np.ndarray:
     """(N, D) float32 pooled features of ``backbone`` for ``data`` (a path, a named set such
     as ``amazon-reviews:kitchen``, or a DomainDataset), in the data's row order.
@@ -38,6 +39,8 @@ def embed(
     inputs and the settings); None computes without caching. ``layer``: pool the output of
     that transformer layer (0 = embeddings) instead of the last, for Hugging Face text models.
     ``loaded``: ``backbone`` already loaded (callers embedding several sets load it once).
+    ``image_size``: None, the backbone's own input convention. ``model_cfg``: a run's model
+    section, used whole (its image normalisation too) instead of the arguments above.
     """
     from domainfit.models.backbone import load_backbone
     from domainfit.models.feature_cache import cached_feature_sets, compute_features
@@ -45,7 +48,7 @@ def embed(
     from domainfit.models.specs import parse_spec
 
     ds = data if isinstance(data, DomainDataset) else load_domain(data)
-    cfg = ModelConfig.model_validate(
+    cfg = model_cfg or ModelConfig.model_validate(
         {
             "backbone": backbone,
             "max_length": max_length,
@@ -53,6 +56,7 @@ def embed(
             "image_size": image_size,
         }
     )
+    backbone = cfg.backbone
     if parse_spec(backbone).kind == "mlp":
         raise ConfigError(
             f"backbone {backbone!r} is built from the data and has no pretrained features",

@@ -59,7 +59,9 @@ def example_inputs(trained: TrainedModel) -> tuple[nn.Module, tuple[torch.Tensor
         mask = torch.ones((2, 16), dtype=torch.long)
         return _TextLogits(trained.model), (ids, mask), ["input_ids", "attention_mask"]
     assert trained.cfg.model is not None
-    size = trained.cfg.model.image_size
+    from domainfit.models.image_convention import image_convention
+
+    size = image_convention(trained.cfg.model).size
     return _ImageLogits(trained.model), (torch.zeros(2, 3, size, size),), ["x"]
 
 

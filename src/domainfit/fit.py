@@ -48,6 +48,7 @@ from domainfit.models.heads import (
 )
 from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
+from domainfit.models.start_weights import image_inputs_of, random_start, warn_random_start
 from domainfit.progress import silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
@@ -145,6 +146,7 @@ def build_session(
     """``prepared`` (one fold of it, for k-fold runs) saves loading the data again."""
     prepared = prepared if prepared is not None else prepare_data(cfg, base_dir)
     parts = build_model(cfg, prepared)
+    warn_random_start(cfg.model, parts.backbone)
     audio = is_audio(prepared.clean["source"])
     augmenter = augmenter_for(cfg, parts, audio)  # checked before anything expensive
     attach_model_ops(augmenter, parts)
@@ -421,6 +423,8 @@ def _write_outputs(
     lrs = "".join(json.dumps(row) + "\n" for row in result.lr_trace)
     write_text_atomic(run_dir / "lr.jsonl", lrs)
     write_step_losses(run_dir, result.step_losses, result.steps_per_epoch)
+    # 1/0 beside the scores: a number MLflow can log, and the report can flag
+    metrics["backbone.pretrained"] = float(not random_start(cfg.model, s.backbone))
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "data.json", data_summary(s.prepared))
     trained_params = sum(r["params"] for r in s.strategy.plan() if r["trains"])
@@ -436,5 +440,7 @@ def _write_outputs(
             "strategy": cfg.strategy.name,
             "input_width": input_width,
             "trained_params": trained_params,
+            "weights_source": s.backbone.weights_source,
+            "image_inputs": image_inputs_of(cfg.model, s.backbone),
         },
     )

@@ -48,7 +48,9 @@ def load_run(run_dir: Path) -> TrainedModel:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     assert cfg.model is not None
     preprocessor = FeaturePipeline.load(run_dir / "model")
-    backbone = load_backbone(cfg.model, input_width=meta.get("input_width"))
+    # the trained weights replace the pretrained ones: no hub fetch for weights thrown away
+    architecture = cfg.model.model_copy(update={"allow_download": False})
+    backbone = load_backbone(architecture, input_width=meta.get("input_width"))
     regression = meta["task"] == "regression"
     outputs = head_outputs(meta["task"], len(meta["classes"]))
     head = build_head(backbone.out_features, outputs, cfg.model.head, rescale=regression)

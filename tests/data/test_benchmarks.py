@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -12,7 +13,8 @@ import scipy.sparse as sp
 
 from domainfit.config import DataSpec
 from domainfit.data import benchmarks
-from domainfit.data.benchmarks import is_named, list_named, load_named
+from domainfit.data.benchmarks import check_named, is_named, list_named, load_named
+from domainfit.data.image_sets import PACS_CLASSES
 from domainfit.data.load import load_domain
 from domainfit.data.review_files import parse_reviews
 from domainfit.errors import DataError
@@ -20,6 +22,7 @@ from domainfit.errors import DataError
 OFFICE_COUNTS = {"amazon": 958, "caltech": 1123, "dslr": 157, "webcam": 295}
 BOW_TEST_COUNTS = {"books": 4465, "dvd": 3586, "electronics": 5681, "kitchen": 5945}
 DIGITS = list(range(10))
+PACS_COUNTS = {"art_painting": 2048, "cartoon": 2344, "photo": 1670, "sketch": 3929}
 
 
 @pytest.fixture(autouse=True)
@@ -126,6 +129,48 @@ def test_mnist_usps_jda(subset: str, n: int, first: int) -> None:
         assert image[8, 8] < 0.5 and image[4:12, 4:6].max() > 0.5
 
 
+@pytest.mark.parametrize(("subset", "n"), PACS_COUNTS.items())
+def test_pacs(subset: str, n: int, shared_data: Path) -> None:
+    ds = load_named(f"pacs:{subset}")
+    assert (ds.domain, ds.kind, len(ds)) == (subset, "image", n)
+    assert ds.meta["class_names"] == PACS_CLASSES == sorted(PACS_CLASSES)
+    counts = np.bincount(ds.labels, minlength=7)
+    assert ds.labels.dtype == np.int64 and len(counts) == 7 and counts.min() > 0
+    assert counts.sum() == n
+    folder = shared_data / "pacs" / subset
+    assert ds.origin == str(folder) and ds.ids == sorted(ds.ids)
+    for path, label, sample_id in zip(ds.inputs, ds.labels, ds.ids, strict=True):
+        assert path == str(folder / sample_id) and Path(path).is_absolute()
+        assert sample_id.split("/")[0] == PACS_CLASSES[label] == Path(path).parent.name
+
+
+def test_pacs_photo_class_counts() -> None:
+    # The official PACS photo counts: dog 189, elephant 202, ..., person 432.
+    counts = np.bincount(load_named("pacs:photo").labels)
+    assert list(counts) == [189, 202, 182, 186, 199, 280, 432]
+
+
+def test_mnist_m_test(shared_data: Path) -> None:
+    ds = load_named("mnist-m-test")
+    assert (ds.domain, ds.kind, len(ds)) == ("mnist_m", "image", 9001)
+    assert ds.meta["class_names"] == [str(d) for d in DIGITS]
+    assert sorted(set(ds.labels)) == DIGITS and ds.labels.dtype == np.int64
+    lines = (shared_data / "mnist-m-test/mnist_m_test_labels.txt").read_text().splitlines()
+    assert lines[:3] == ["00000000.png 7", "00000001.png 2", "00000002.png 1"]
+    assert list(ds.labels[:3]) == [7, 2, 1] and ds.ids[:3] == [ln.split()[0] for ln in lines[:3]]
+    assert ds.ids[-1] == lines[-1].split()[0] and ds.labels[-1] == int(lines[-1].split()[1])
+    images = shared_data / "mnist-m-test" / "mnist_m_test"
+    assert ds.inputs[0] == str(images / "00000000.png")
+    assert all(Path(p).name == i for p, i in zip(ds.inputs, ds.ids, strict=True))
+
+
+def test_check_named_lists_every_set_ok() -> None:
+    rows = {r["name"]: r for r in check_named()}
+    assert set(rows) == set(list_named())
+    assert {n: r["status"] for n, r in rows.items() if r["status"] != "ok"} == {}
+    assert rows["pacs:sketch"]["kind"] == rows["mnist-m-test"]["kind"] == "image"
+
+
 def test_load_domain_routes_named_sets_and_overrides_domain() -> None:
     ds = load_domain(DataSpec(spec="office-caltech-surf:dslr", domain="D"))
     assert ds.domain == "D" and len(ds) == 157
@@ -144,6 +189,8 @@ def test_load_domain_routes_named_sets_and_overrides_domain() -> None:
         "amazon-reviews-bow:dvd/test",
         "amazon-reviews:toys",
         "Office-Caltech-SURF:amazon",
+        "pacs:photo",
+        "mnist-m-test",
     ],
 )
 def test_is_named(spec: str) -> None:
@@ -165,7 +212,8 @@ def test_existing_paths_are_not_named(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_list_named() -> None:
     names = list_named()
-    assert len(names) == 20 and "amazon-reviews-bow:kitchen/test" in names
+    assert len(names) == 25 and "amazon-reviews-bow:kitchen/test" in names
+    assert {"pacs:art_painting", "pacs:sketch", "mnist-m-test"} <= set(names)
     assert names == sorted(names)
 
 
@@ -277,3 +325,90 @@ def test_review_extras_follow_subsets() -> None:
     sub = ds.subset([1999, 0])
     assert sub.extras["unique_id"][0] == ds.extras["unique_id"][1999]
     assert sub.extras["rating"][1] == ds.extras["rating"][0]
+
+
+# ---------------------------------------------------------------- image sets on a tiny data root
+
+
+def _sums_root(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    """A data root holding ``files`` and a SHA256SUMS listing exactly them."""
+    root = tmp_path / "data"
+    lines = []
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+        lines.append(f"{hashlib.sha256(data).hexdigest()}  {rel}\n")
+    (root / "SHA256SUMS").write_text("".join(lines))
+    return root
+
+
+def test_pacs_reads_listed_files_only_and_refuses_corrupt_ones(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dog = (shared_data / "pacs/photo/dog/056_0001.jpg").read_bytes()
+    house = (shared_data / "pacs/photo/house/pic_010.jpg").read_bytes()
+    root = _sums_root(tmp_path, {"pacs/photo/dog/a.jpg": dog, "pacs/photo/house/b.jpg": house})
+    (root / "pacs/photo/dog/stray.jpg").write_bytes(dog)  # in the folder, not in SHA256SUMS
+    (root / "pacs/photo/notes.txt").write_text("not an image")
+    monkeypatch.setenv("DOMAINFIT_DATA", str(root))
+    ds = load_named("pacs:photo")
+    assert ds.ids == ["dog/a.jpg", "house/b.jpg"] and list(ds.labels) == [0, 5]
+    with pytest.raises(DataError, match=r"lists no files under pacs/cartoon/"):
+        load_named("pacs:cartoon")
+    path = root / "pacs/photo/house/b.jpg"
+    path.write_bytes(house[:-1] + bytes([house[-1] ^ 0xFF]))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    with pytest.raises(DataError, match=f"{path} is corrupt"):
+        load_named("pacs:photo")
+
+
+def _mnist_m_root(tmp_path: Path, shared_data: Path, labels: str) -> Path:
+    images = shared_data / "mnist-m-test" / "mnist_m_test"
+    files = {
+        f"mnist-m-test/mnist_m_test/{name}": (images / name).read_bytes()
+        for name in ("00000000.png", "00000001.png")
+    }
+    files["mnist-m-test/mnist_m_test_labels.txt"] = labels.encode()
+    return _sums_root(tmp_path, files)
+
+
+def test_mnist_m_follows_the_label_file(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _mnist_m_root(tmp_path, shared_data, "00000001.png 2\n00000000.png 7\n")
+    monkeypatch.setenv("DOMAINFIT_DATA", str(root))
+    ds = load_named("mnist-m-test")
+    assert ds.ids == ["00000001.png", "00000000.png"] and list(ds.labels) == [2, 7]
+
+
+@pytest.mark.parametrize(
+    ("second_line", "needle"),
+    [
+        ("00000001.png 12", r"line 2 \('00000001.png 12'\) is not"),
+        ("00000001.png", r"line 2 \('00000001.png'\) is not"),
+        ("00000001.png two", r"line 2 .* is not '<image file> <digit 0..9>'"),
+        ("00000000.png 2", r"line 2 names 00000000.png again \(first on line 1\)"),
+        ("00000009.png 2", r"line 2 names 00000009.png, which SHA256SUMS does not list"),
+    ],
+)
+def test_mnist_m_bad_label_line_is_refused(
+    second_line: str,
+    needle: str,
+    tmp_path: Path,
+    shared_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = _mnist_m_root(tmp_path, shared_data, f"00000000.png 7\n{second_line}\n")
+    monkeypatch.setenv("DOMAINFIT_DATA", str(root))
+    with pytest.raises(DataError, match=needle):
+        load_named("mnist-m-test")
+
+
+def test_mnist_m_image_without_label_is_refused(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _mnist_m_root(tmp_path, shared_data, "00000000.png 7\n")
+    monkeypatch.setenv("DOMAINFIT_DATA", str(root))
+    with pytest.raises(DataError, match=r"has no line for 1 of the images .* 00000001.png"):
+        load_named("mnist-m-test")

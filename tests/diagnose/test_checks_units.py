@@ -13,7 +13,7 @@ import domainfit
 from domainfit.config import ModelConfig
 from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
 from domainfit.diagnose.run_findings import ineffective_lr, lr_findings, spikes
-from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
+from domainfit.models.image_convention import IMAGENET_MEAN, IMAGENET_STD
 from tests.models.tiny import WORDS, save_tiny_bert
 
 PLAN = [
@@ -91,11 +91,11 @@ def test_truncated_and_unknown_text(tmp_path: Path) -> None:
 def test_images_unlike_imagenet() -> None:
     ds = domainfit.from_numpy(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
     rng = np.random.default_rng(0)
-    natural = rng.normal(size=(16, 3, 8, 8)).astype(np.float32)
+    mean, std = np.reshape(IMAGENET_MEAN, (1, 3, 1, 1)), np.reshape(IMAGENET_STD, (1, 3, 1, 1))
+    natural = (mean + std * rng.normal(size=(16, 3, 8, 8))).astype(np.float32)
     assert image_mismatch(ds, natural) == []
-    raw = np.zeros((16, 3, 8, 8), dtype=np.float32)  # grey digits: black ground, a white stroke
-    raw[:, :, 3:5, 3:5] = 1.0
-    digits = (raw - IMAGENET_MEAN) / IMAGENET_STD
+    digits = np.zeros((16, 3, 8, 8), dtype=np.float32)  # grey digits: black ground, white stroke
+    digits[:, :, 3:5, 3:5] = 1.0
     (f,) = image_mismatch(ds, digits)
     assert f.code == "input_mismatch" and f.severity == "medium"
     assert f.evidence["grayscale"] is True

@@ -68,7 +68,7 @@ CASES = [
     (
         "timm_efficientnet",
         _timm("efficientnet_b0"),
-        ["stem", *[f"block.{i}" for i in range(7)], "head"],
+        ["stem", *[f"block.{i}" for i in range(7)], "conv_head"],
     ),
 ]
 

@@ -48,9 +48,11 @@ def augmenter_for(cfg: RunConfig, parts: ModelParts, audio: bool = False) -> Aug
         mask_id=mask_id,
     )
     if aug is not None and modality == "image":
-        from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
+        from domainfit.models.image_convention import image_convention
 
-        aug.mean, aug.std = torch.from_numpy(IMAGENET_MEAN), torch.from_numpy(IMAGENET_STD)
+        conv = image_convention(cfg.model)
+        aug.mean = torch.tensor(conv.mean, dtype=torch.float32).reshape(1, 3, 1, 1)
+        aug.std = torch.tensor(conv.std, dtype=torch.float32).reshape(1, 3, 1, 1)
     adversarial = aug is not None and any(k in aug.model_ops for k in ("fgsm", "pgd", "embed_fgsm"))
     if adversarial and cfg.adapt.enabled:
         raise ConfigError(

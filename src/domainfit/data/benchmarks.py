@@ -24,39 +24,41 @@ Names (``list_named()``), each a DomainDataset whose ``domain`` is the readable 
   (Xt/Yt) digits from ``MNIST_vs_USPS.mat``, features (n, 256) float64 in [0, 1],
   ``meta["image_shape"] == (16, 16)``; labels 0..9 = the file's 1..10 (digit + 1) minus one, as
   for ``usps-test``.
+- ``pacs:{art_painting,cartoon,photo,sketch}`` (subset name): PACS, kind "image", 227x227
+  files (sketch PNG, the rest JPEG); ``inputs`` are absolute paths, ids ``dog/pic_001.jpg`` (path
+  below the domain folder), sorted; labels 0..6 = the class folder in ``meta["class_names"]``
+  (dog, elephant, giraffe, guitar, horse, house, person).
+- ``mnist-m-test`` (mnist_m): the 9001 MNIST-M test digits, kind "image" (32x32 RGB PNG), in the
+  order of ``mnist_m_test_labels.txt``, which gives the labels 0..9; ids are the file names.
 
 Every digit set has ``meta["class_names"] == ["0", ..., "9"]`` and every set ``meta["named"]``.
 
 Before a set is read, each of its files is checked against the data root's ``SHA256SUMS``; the
-digest of a file is remembered per (path, size, modification time) for the life of the process.
+digest of a file is remembered per (file, size, modification time) for the life of the process.
+The image sets name folders: their files are the ones ``SHA256SUMS`` lists under the folder, so a
+stray file in it is never read (see ``NamedSet``).
 A name is only a name when the text is not an existing path (``./mnist-test`` is always a path).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from domainfit.data.dataset import DomainDataset, Kind
+from domainfit.data.dataset import DomainDataset
 from domainfit.data.idx import read_idx
+from domainfit.data.image_sets import DIGIT_CLASSES, named_image_sets
+from domainfit.data.named_set import RESTORE_FIX, ROOT_FIX, SUMS_FILE, SUMS_FIX, NamedSet
 from domainfit.data.review_files import rating, read_review_file
 from domainfit.data.sources.arrays import arrays_to_dataset
 from domainfit.data.sources.matlab import read_variables
 from domainfit.data.sources.svmlight import read_svmlight
 from domainfit.errors import DataError
-from domainfit.paths import ENV_VAR, data_root
+from domainfit.paths import data_root
+from domainfit.progress import track
 from domainfit.registry import did_you_mean
-
-SUMS_FILE = "SHA256SUMS"
-_ROOT_FIX = f"set {ENV_VAR} to the folder holding the shared data sets"
-_RESTORE_FIX = (
-    "restore the file from the shared data (PROVENANCE.md says where it comes from) "
-    f"or set {ENV_VAR} to an intact copy"
-)
 
 OFFICE_CLASSES = [
     "back_pack",
@@ -71,21 +73,8 @@ OFFICE_CLASSES = [
     "projector",
 ]
 SENTIMENT_CLASSES = ["negative", "positive"]
-DIGIT_CLASSES = [str(d) for d in range(10)]
 REVIEW_DOMAINS = ("books", "dvd", "electronics", "kitchen")
 BOW_FEATURES = 5000
-
-
-@dataclass(frozen=True)
-class NamedSet:
-    """One named data set: its files (relative to the data root) and how to read them."""
-
-    name: str
-    files: tuple[str, ...]
-    domain: str
-    kind: Kind
-    description: str
-    read: Callable[[NamedSet, list[Path]], DomainDataset]
 
 
 # ---------------------------------------------------------------- names and lookup
@@ -113,8 +102,7 @@ def check_named() -> list[dict[str, str]]:
     for name in list_named():
         entry = NAMED[name]
         try:
-            for relative in entry.files:
-                verified(root, relative, name)
+            verified_files(root, entry)
             status = "ok"
         except DataError as err:
             status = err.message
@@ -128,8 +116,7 @@ def load_named(spec: str) -> DomainDataset:
     """Verify the named set's files against SHA256SUMS, then read them."""
     entry = lookup(spec)
     root = data_root()
-    paths = [verified(root, relative, entry.name) for relative in entry.files]
-    ds = entry.read(entry, paths)
+    ds = entry.read(entry, verified_files(root, entry))
     ds.meta["named"] = entry.name
     return ds
 
@@ -148,33 +135,60 @@ def lookup(spec: str) -> NamedSet:
 
 # ---------------------------------------------------------------- checksums
 
-# (resolved path, size, mtime_ns) -> sha256 hex digest; a changed file gets a new key.
-_DIGESTS: dict[tuple[str, int, int], str] = {}
+# (device, inode, size, mtime_ns) -> sha256 hex digest; a changed file gets a new key. The inode
+# names the file without resolving its path, which costs more than the stat on a 9000-file set.
+_DIGESTS: dict[tuple[int, int, int, int], str] = {}
+# The same key for SHA256SUMS -> its entries: an image set looks up thousands of files in it.
+_SUMS: dict[tuple[int, int, int, int], dict[str, str]] = {}
+
+
+def verified_files(root: Path, entry: NamedSet) -> list[Path]:
+    """The set's files, folders expanded, each verified; a progress bar for thousands."""
+    relatives = listed_files(root, entry)
+    return [verified(root, rel, entry.name) for rel in track(relatives, f"verifying {entry.name}")]
+
+
+def listed_files(root: Path, entry: NamedSet) -> list[str]:
+    """``entry.files`` with each folder ("pacs/photo/") replaced by the files listed under it."""
+    sums_path = root / SUMS_FILE
+    out: list[str] = []
+    for item in entry.files:
+        if not item.endswith("/"):
+            out.append(item)
+            continue
+        found = sorted(rel for rel in _checksums(sums_path, entry.name) if rel.startswith(item))
+        if not found:
+            raise DataError(
+                f"{sums_path} lists no files under {item} "
+                f"(needed by named data set '{entry.name}')",
+                SUMS_FIX,
+            )
+        out += found
+    return out
 
 
 def verified(root: Path, relative: str, name: str) -> Path:
     """``root / relative`` once its SHA-256 matches SHA256SUMS; a DataError otherwise."""
     path = root / relative
     if not path.is_file():
-        raise DataError(f"named data set '{name}' needs {path}, which is missing", _ROOT_FIX)
+        raise DataError(f"named data set '{name}' needs {path}, which is missing", ROOT_FIX)
     sums_path = root / SUMS_FILE
     expected = _checksums(sums_path, name).get(relative)
     if expected is None:
         raise DataError(
             f"{sums_path} has no checksum for {relative} (needed by named data set '{name}')",
-            f"restore {SUMS_FILE} from the shared data or set {ENV_VAR} to an intact copy",
+            SUMS_FIX,
         )
     if sha256_of(path) != expected:
         raise DataError(
             f"{path} is corrupt: its SHA-256 checksum differs from the one in {sums_path}",
-            _RESTORE_FIX,
+            RESTORE_FIX,
         )
     return path
 
 
 def sha256_of(path: Path) -> str:
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = _version(path)
     if key not in _DIGESTS:
         digest = hashlib.sha256()
         with path.open("rb") as handle:
@@ -184,20 +198,29 @@ def sha256_of(path: Path) -> str:
     return _DIGESTS[key]
 
 
+def _version(path: Path) -> tuple[int, int, int, int]:
+    stat = path.stat()
+    return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def _checksums(sums_path: Path, name: str) -> dict[str, str]:
     """``sha256sum`` output: ``<hex>  <path>`` (``*<path>`` in binary mode) per line."""
     try:
+        key = _version(sums_path)
+        if key in _SUMS:
+            return _SUMS[key]
         lines = sums_path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise DataError(
             f"named data set '{name}' needs the checksum list {sums_path}, which is missing",
-            _ROOT_FIX,
+            ROOT_FIX,
         ) from None
     sums: dict[str, str] = {}
     for line in lines:
         digest, _, relative = line.strip().partition(" ")
         if relative:
             sums[relative.strip().removeprefix("*")] = digest.lower()
+    _SUMS[key] = sums
     return sums
 
 
@@ -214,7 +237,7 @@ def _codes(raw: object, offset: int, n_classes: int, origin: str) -> np.ndarray:
     if not (np.all(values == np.round(values)) and values.min() >= 0 and values.max() < n_classes):
         raise DataError(
             f"labels in {origin} are not the whole numbers {offset}..{offset + n_classes - 1}",
-            _RESTORE_FIX,
+            RESTORE_FIX,
         )
     return values.astype(np.int64)
 
@@ -235,7 +258,7 @@ def _read_office(entry: NamedSet, paths: list[Path]) -> DomainDataset:
 def _read_bow(entry: NamedSet, paths: list[Path]) -> DomainDataset:
     x, raw, _ = read_svmlight(paths[0], n_features=BOW_FEATURES, zero_based=True)
     if not set(np.unique(raw)) <= {-1.0, 1.0}:
-        raise DataError(f"labels in {paths[0]} are not -1/+1", _RESTORE_FIX)
+        raise DataError(f"labels in {paths[0]} are not -1/+1", RESTORE_FIX)
     labels = (raw > 0).astype(np.int64)
     ds = arrays_to_dataset(x, labels, domain=entry.domain, origin=str(paths[0]))
     return _finish(ds, paths[0], {"class_names": SENTIMENT_CLASSES})
@@ -247,7 +270,7 @@ def _read_mnist(entry: NamedSet, paths: list[Path]) -> DomainDataset:
     if len(images) != len(labels):
         raise DataError(
             f"{paths[0]} holds {len(images)} images but {paths[1]} {len(labels)} labels",
-            _RESTORE_FIX,
+            RESTORE_FIX,
         )
     x = images.reshape(len(images), -1)
     origin = ", ".join(str(p) for p in paths)
@@ -280,7 +303,7 @@ def _read_reviews(entry: NamedSet, paths: list[Path]) -> DomainDataset:
     for code, path in enumerate(paths):  # negative.review (0), then positive.review (1)
         found = read_review_file(path)
         if not found:
-            raise DataError(f"{path} holds no <review> blocks", _RESTORE_FIX)
+            raise DataError(f"{path} holds no <review> blocks", RESTORE_FIX)
         reviews += found
         texts += [r.get("review_text") or None for r in found]
         labels += [code] * len(found)
@@ -362,7 +385,7 @@ def _build() -> list[NamedSet]:
         )
         for d in ("mnist", "usps")
     ]
-    return sets
+    return sets + named_image_sets()
 
 
 NAMED: dict[str, NamedSet] = {s.name: s for s in _build()}

@@ -23,7 +23,7 @@ from domainfit.diagnose.feature_findings import (
 from domainfit.diagnose.findings import Finding, ranked
 from domainfit.models.backbone import Backbone
 
-PRETRAINED_ON_IMAGENET = ("timm", "torchvision", "hf")
+PRETRAINED_ON_IMAGENET = ("timm", "torchvision", "hf", "named")
 
 
 @dataclass
@@ -72,6 +72,8 @@ def run_diagnosis(
         skipped["features"] = "no model section: label_noise, label_shift, domain_gap need one"
     else:
         bb = _pretrained(cfg)  # loaded once for the feature and the input checks
+        found += _start_checks(cfg, bb)
+        ran.append("random_init")
         f, r, s = _feature_checks(cfg, prepared, seed, bb)
         found, ran, skipped = found + f, ran + r, {**skipped, **s}
         f, r, s = _input_checks(cfg, prepared, bb)
@@ -102,6 +104,31 @@ def _class_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray:
         [-1 if m else index.get(str(v), -1) for v, m in zip(ds.labels, missing, strict=True)],
         dtype=np.int64,
     )
+
+
+def _start_checks(cfg: RunConfig, bb: Backbone | None) -> list[Finding]:
+    from domainfit.models.backbone import random_start_fix
+    from domainfit.models.start_weights import random_start
+
+    if bb is None or not random_start(cfg.model, bb):
+        return []
+    assert cfg.model is not None
+    return [
+        Finding(
+            "random_init",
+            "high",
+            f"{bb.spec} starts from random weights: nothing pretrained is transferred, and "
+            "baselines, ranking and frozen-layer strategies assume it is",
+            {
+                "backbone": cfg.model.backbone,
+                "model.weights": cfg.model.weights,
+                "model.allow_download": cfg.model.allow_download,
+                "strategy": cfg.strategy.name,
+            },
+            random_start_fix(bb.spec),
+            score=1.0,
+        )
+    ]
 
 
 def _pretrained(cfg: RunConfig) -> Backbone | None:
@@ -141,9 +168,7 @@ def _features(
             x = embed(
                 sub,
                 m.backbone,
-                max_length=m.max_length,
-                pooling=m.pooling,
-                image_size=m.image_size,
+                model_cfg=m,
                 batch_size=cfg.train.batch_size,
                 cache_dir=cfg.strategy.cache_dir,
                 loaded=bb,
@@ -188,7 +213,8 @@ def _input_checks(
 ) -> tuple[list[Finding], list[str], dict[str, str]]:
     from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
     from domainfit.models.backbone import is_pretrained
-    from domainfit.models.inputs import image_tensor
+    from domainfit.models.image_convention import image_convention
+    from domainfit.models.inputs import pixels
     from domainfit.models.specs import parse_spec
 
     assert cfg.model is not None
@@ -209,7 +235,7 @@ def _input_checks(
             if ds.meta.get("audio"):
                 continue  # spectrograms are not photographs: no ImageNet statistics to match
             rows = subsample(np.arange(len(ds)), 512, 0)
-            found += image_mismatch(ds, image_tensor(ds.subset(rows), cfg.model.image_size))
+            found += image_mismatch(ds, pixels(ds.subset(rows), image_convention(cfg.model)))
         return found, ["input_mismatch"], {}
     return [], [], {"input_mismatch": "no pretraining whose input statistics are known"}
 

@@ -34,6 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "negative_transfer": ("training", "the adapted model is no better than a baseline"),
     "nondeterministic_resume": ("training", "a resumed run differs from the uninterrupted one"),
     "unreliable_validator": ("training", "the label-free validator that kept the model fails here"),
+    "random_init": ("training", "random backbone weights where pretrained ones were meant"),
 }
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from domainfit.config import ModelConfig
 from domainfit.data.dataset import DomainDataset
 from domainfit.diagnose.findings import Finding, Severity, grade
-from domainfit.models.inputs import IMAGENET_MEAN, IMAGENET_STD
+from domainfit.models.image_convention import IMAGENET_MEAN, IMAGENET_STD
 
 MAX_TEXTS = 2000  # tokenising more adds time, not information
 
@@ -79,8 +79,11 @@ def text_mismatch(ds: DomainDataset, tokenizer: Any, cfg: ModelConfig) -> list[F
     return out
 
 
-def image_mismatch(ds: DomainDataset, image: np.ndarray) -> list[Finding]:
-    """``image``: (N, 3, H, W) as the backbone receives it (ImageNet-normalised)."""
+def image_mismatch(ds: DomainDataset, raw: np.ndarray) -> list[Finding]:
+    """``raw``: (N, 3, H, W) pixels in [0, 1], resized as the backbone reads them."""
+    ref_mean = np.asarray(IMAGENET_MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
+    ref_std = np.asarray(IMAGENET_STD, dtype=np.float32).reshape(1, 3, 1, 1)
+    image = (raw - ref_mean) / ref_std
     mean = image.mean(axis=(0, 2, 3))
     std = image.std(axis=(0, 2, 3))
     off_mean = float(np.abs(mean).max())
@@ -93,7 +96,6 @@ def image_mismatch(ds: DomainDataset, image: np.ndarray) -> list[Finding]:
     if sev is None:
         return []
     # grey images repeated over three channels are equal before the per-channel normalisation
-    raw = image * IMAGENET_STD + IMAGENET_MEAN
     gray = bool(np.allclose(raw[:, 0], raw[:, 1], atol=1e-3)) and bool(
         np.allclose(raw[:, 1], raw[:, 2], atol=1e-3)
     )

@@ -25,6 +25,7 @@ class Backbone:
     """``encoder`` maps a batch dict to pooled features of width ``out_features``.
 
     ``inner`` is the library's own module; layer groups are declared over its parameter names.
+    ``weights_source`` says where the starting weights came from; None: random initialisation.
     """
 
     encoder: nn.Module
@@ -33,6 +34,7 @@ class Backbone:
     modality: Modality
     out_features: int
     spec: BackboneSpec
+    weights_source: str | None = None
     tokenizer_path: str | None = None
 
 
@@ -53,6 +55,7 @@ def load_backbone(cfg: ModelConfig, *, input_width: int | None = None) -> Backbo
     backbone = LOADERS.get(spec.kind)(spec, cfg)
     if not cfg.pretrained:
         reinitialise(backbone.inner)
+        backbone.weights_source = None
     if cfg.gradient_checkpointing:
         enable_checkpointing(backbone)
     return backbone
@@ -85,8 +88,8 @@ def checkpointing_refused(what: str) -> ConfigError:
 
 
 def is_pretrained(cfg: ModelConfig) -> bool:
-    """Whether the backbone starts from learnt weights: Hugging Face and local models load
-    them; timm and torchvision ones only from ``model.weights`` (or an allowed download);
+    """Whether the backbone starts from learnt weights: Hugging Face, local and named models
+    load them; timm and torchvision ones only from ``model.weights`` or an allowed download;
     ``mlp`` and ``model.pretrained: false`` never."""
     kind = parse_spec(cfg.backbone).kind
     if kind == "mlp" or not cfg.pretrained:
@@ -94,6 +97,15 @@ def is_pretrained(cfg: ModelConfig) -> bool:
     if kind in ("timm", "torchvision"):
         return cfg.weights is not None or cfg.allow_download
     return True
+
+
+def random_start_fix(spec: BackboneSpec) -> str:
+    """The config change that gives a randomly initialised image backbone learnt weights."""
+    return (
+        "set model.allow_download: true (timm and torchvision fetch ImageNet weights once and "
+        "cache them), model.weights: FILE, or model.backbone: efficientnet-lite0 (ImageNet "
+        f"weights offline); model.pretrained: false says a random start of {spec} is meant"
+    )
 
 
 def reinitialise(model: nn.Module) -> None:
@@ -121,6 +133,7 @@ def _register_builtin() -> None:
     from domainfit.models import (  # noqa: F401
         hf_models,
         local_models,
+        named_backbones,
         python_models,
         timm_models,
         torchvision_models,

@@ -51,7 +51,7 @@ FAMILY_PATTERNS: dict[str, list[Pattern]] = {
     "timm_efficientnet": [
         ("stem", r"^(?:conv_stem|bn1)\."),
         ("block.{}", r"^blocks\.(\d+)\."),
-        ("head", r"^(?:conv_head|bn2)\."),
+        ("conv_head", r"^(?:conv_head|bn2)\."),
     ],
     "torchvision_resnet": [("stem", r"^(?:conv1|bn1)\."), ("layer{}", r"^layer(\d+)\.")],
 }

@@ -103,12 +103,13 @@ def load_hf(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
     if cfg.weights:  # continue from a finished run (or any state dict) of this architecture
         load_into(model, cfg.weights)
     family = _FAMILIES.get(hf_config.model_type, "generic")
+    origin = f"file {cfg.weights}" if cfg.weights else f"Hugging Face {source}"
     if hasattr(hf_config, "vocab_size") and not hasattr(hf_config, "num_channels"):
         encoder: nn.Module = HFTextEncoder(model, cfg.pooling)
         width = int(hf_config.hidden_size)
-        return Backbone(encoder, model, family, "text", width, spec, tokenizer_path=source)
+        return Backbone(encoder, model, family, "text", width, spec, origin, tokenizer_path=source)
     width = int(getattr(hf_config, "hidden_size", 0) or hf_config.hidden_sizes[-1])
-    return Backbone(HFVisionEncoder(model), model, family, "image", width, spec)
+    return Backbone(HFVisionEncoder(model), model, family, "image", width, spec, origin)
 
 
 def enable_hf_checkpointing(model: PreTrainedModel) -> None:

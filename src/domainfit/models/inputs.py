@@ -17,10 +17,8 @@ from domainfit.data.loaders import encode_features, encode_text
 from domainfit.data.token_cache import TokenCache
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
-
-# ImageNet statistics: what torchvision/timm backbones are usually pretrained with.
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
+from domainfit.models.image_convention import ImageConvention, image_convention
+from domainfit.progress import track
 
 InputEncoder = Callable[[DomainDataset], dict[str, Any]]
 
@@ -50,17 +48,18 @@ def input_encoder(
         return (lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length, cache)), int(
             tok.pad_token_id or 0
         )
-    return (lambda ds: image_inputs(ds, cfg.image_size)), 0
+    conv = image_convention(cfg)
+    return (lambda ds: image_inputs(ds, conv)), 0
 
 
-def image_inputs(ds: DomainDataset, size: int) -> dict[str, Any]:
+def image_inputs(ds: DomainDataset, conv: ImageConvention) -> dict[str, Any]:
     """Images as tensors; audio (a features set marked ``meta["audio"]``) as waveforms, which
     the encoder turns into spectrogram images in its forward pass."""
     audio = ds.meta.get("audio") if ds.kind == "features" else None
     if audio is None:
-        return {"x": image_tensor(ds, size)}
+        return {"x": image_tensor(ds, conv)}
     waves = np.asarray(ds.inputs, dtype=np.float32)
-    meta = np.tile(np.array([[int(audio["sample_rate"]), size]], dtype=np.int64), (len(ds), 1))
+    meta = np.tile(np.array([[int(audio["sample_rate"]), conv.size]], dtype=np.int64), (len(ds), 1))
     return {"wave": waves, "audio_meta": meta}
 
 
@@ -73,36 +72,68 @@ def _need(ds: DomainDataset, kind: str) -> DomainDataset:
     return ds
 
 
-def image_tensor(ds: DomainDataset, size: int) -> np.ndarray:
-    """(N, 3, size, size) float32, scaled to [0, 1] then normalised with ImageNet statistics.
+def image_tensor(ds: DomainDataset, conv: ImageConvention) -> np.ndarray:
+    """(N, 3, size, size) float32 as the backbone reads it: pixels scaled to [0, 1], resized
+    and centre-cropped, then normalised, all by the backbone's convention.
 
     Image files are decoded as RGB; feature rows with ``meta["image_shape"]`` (digit sets) are
-    reshaped, scaled by the set's own value range, and repeated over three channels.
+    reshaped, scaled by the set's own value range, resized whole (a digit has no border to
+    spare) and repeated over three channels.
     """
-    if ds.kind == "image":
-        from PIL import Image
+    return normalise(pixels(ds, conv), conv)
 
-        arrays = []
-        for path in ds.inputs:
-            with Image.open(path) as im:
-                im = im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-                arrays.append(np.asarray(im, dtype=np.float32) / 255.0)
-        x = np.stack(arrays).transpose(0, 3, 1, 2)
-    elif ds.kind == "features" and "image_shape" in ds.meta:
+
+def normalise(x: np.ndarray, conv: ImageConvention) -> np.ndarray:
+    mean = np.asarray(conv.mean, dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.asarray(conv.std, dtype=np.float32).reshape(1, 3, 1, 1)
+    return ((x - mean) / std).astype(np.float32)
+
+
+def pixels(ds: DomainDataset, conv: ImageConvention) -> np.ndarray:
+    """(N, 3, size, size) float32 in [0, 1], before normalisation."""
+    size = conv.size
+    if ds.kind == "image":
+        out = np.empty((len(ds), 3, size, size), dtype=np.float32)
+        for i, path in enumerate(track(ds.inputs, f"reading {ds.domain}'s images")):
+            out[i] = read_image(path, conv)
+        return out
+    if ds.kind == "features" and "image_shape" in ds.meta:
         h, w = ds.meta["image_shape"]
         raw = np.asarray(ds.inputs, dtype=np.float32).reshape(-1, 1, h, w)
         lo, hi = float(raw.min()), float(raw.max())
         raw = (raw - lo) / (hi - lo if hi > lo else 1.0)
-        x = (
+        return (
             F.interpolate(
                 torch.from_numpy(raw), size=(size, size), mode="bilinear", align_corners=False
             )
             .numpy()
             .repeat(3, axis=1)
         )
-    else:
-        raise ConfigError(
-            f"{ds.domain} holds {ds.kind} data, which an image backbone cannot read",
-            "use image files or digit feature sets with an image shape",
-        )
-    return ((x - IMAGENET_MEAN) / IMAGENET_STD).astype(np.float32)
+    raise ConfigError(
+        f"{ds.domain} holds {ds.kind} data, which an image backbone cannot read",
+        "use image files or digit feature sets with an image shape",
+    )
+
+
+def read_image(path: str, conv: ImageConvention) -> np.ndarray:
+    """One file as (3, size, size) in [0, 1]: the shorter side resized to ``size / crop_pct``,
+    then the centre square cut (``crop_pct`` 1: the whole image squeezed to the square)."""
+    from PIL import Image
+
+    resample = (
+        Image.Resampling.BICUBIC if conv.interpolation == "bicubic" else Image.Resampling.BILINEAR
+    )
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if conv.crop_pct >= 1.0:
+            im = im.resize((conv.size, conv.size), resample)
+        else:
+            short = conv.resize_to()
+            w, h = im.size
+            scale = short / min(w, h)
+            im = im.resize((max(short, round(w * scale)), max(short, round(h * scale))), resample)
+            w, h = im.size
+            left, top = (w - conv.size) // 2, (h - conv.size) // 2
+            im = im.crop((left, top, left + conv.size, top + conv.size))
+        arr = np.asarray(im, dtype=np.float32) / 255.0
+    return arr.transpose(2, 0, 1)

@@ -56,4 +56,4 @@ def load_local(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
             "use timm or torchvision, or a Hugging Face folder",
         )
     load_into(model, weights)
-    return Backbone(PooledEncoder(model), model, family, "image", width, spec)
+    return Backbone(PooledEncoder(model), model, family, "image", width, spec, f"file {weights}")

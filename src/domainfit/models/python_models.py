@@ -50,6 +50,8 @@ def load_python(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
             f"{module_name}:{attr}() model has no integer out_features",
             "set model.out_features to the width of its output",
         )
+    source = f"what {module_name}:{attr}() built"  # its own business whether that is pretrained
     if cfg.weights:
         load_into(model, cfg.weights)
-    return Backbone(PooledEncoder(model), model, "generic", "image", width, spec)
+        source = f"file {cfg.weights}"
+    return Backbone(PooledEncoder(model), model, "generic", "image", width, spec, source)

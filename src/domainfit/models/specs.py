@@ -1,5 +1,6 @@
 """Parse a backbone spec: ``hf:...``, ``timm:...``, ``torchvision:...``, ``local:...``,
-``python:module:callable``, or the ``minilm`` shortcut."""
+``python:module:callable``, or a shortcut: ``minilm`` (text), ``efficientnet-lite0`` (images;
+``named:efficientnet-lite0`` is the same), ``mlp``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from dataclasses import dataclass
 from domainfit.errors import ConfigError
 from domainfit.registry import did_you_mean
 
-KINDS = ("hf", "timm", "torchvision", "local", "python", "mlp")
-SHORTCUTS = ("minilm", "mlp")
+KINDS = ("hf", "timm", "torchvision", "local", "python", "mlp", "named")
+NAMED_VISION = ("efficientnet-lite0",)  # pretrained weights shipped by a package, offline
+SHORTCUTS = ("minilm", "mlp", *NAMED_VISION)
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,20 @@ def parse_spec(text: str) -> BackboneSpec:
         return BackboneSpec("hf", minilm_path())
     if raw.lower() == "mlp":
         return BackboneSpec("mlp", "256,256")
+    if raw.lower() in NAMED_VISION:
+        return BackboneSpec("named", raw.lower())
     kind, sep, target = raw.partition(":")
     if not sep or kind not in KINDS or not target:
         hint = did_you_mean(kind, KINDS) if sep else ""
         raise ConfigError(
             f"model.backbone={raw!r} is not a backbone spec{hint}",
             "use hf:<id or folder>, timm:<name>, torchvision:<name>, local:<folder>, "
-            "python:<module>:<callable>, minilm, or mlp[:<widths>] for tables and features",
+            "python:<module>:<callable>, minilm, efficientnet-lite0, or mlp[:<widths>] for "
+            "tables and features",
         )
-    return BackboneSpec(kind, target)
+    if kind == "named" and target.lower() not in NAMED_VISION:
+        raise ConfigError(
+            f"model.backbone={raw!r} is not a named backbone{did_you_mean(target, NAMED_VISION)}",
+            f"named backbones: {', '.join(NAMED_VISION)}",
+        )
+    return BackboneSpec(kind, target.lower() if kind == "named" else target)

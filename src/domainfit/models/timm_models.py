@@ -1,4 +1,4 @@
-"""timm backbones: built without a classifier, weights from a local file only."""
+"""timm backbones: built without a classifier, weights from a local file or timm's hub."""
 
 from __future__ import annotations
 
@@ -19,16 +19,35 @@ _FAMILIES = (
 )
 
 
-def build_timm(name: str, **kwargs: object) -> nn.Module:
+def build_timm(name: str, *, pretrained: bool = False, **kwargs: object) -> nn.Module:
+    """Without a classifier unless ``num_classes`` says otherwise; ``pretrained``: timm fetches
+    the weights its ``pretrained_cfg`` names (Hugging Face hub or URL, both cached locally)."""
     import timm
 
+    kwargs.setdefault("num_classes", 0)
     try:
-        return timm.create_model(name, pretrained=False, num_classes=0, **kwargs)
-    except RuntimeError as err:  # timm's "Unknown model"
+        return timm.create_model(name, pretrained=pretrained, **kwargs)
+    except RuntimeError as err:  # "Unknown model", "Invalid pretrained tag", "No pretrained..."
+        if "pretrained" in str(err).lower() and timm.is_model(name.split(".")[0]):
+            tags = timm.list_pretrained(f"{name.split('.')[0]}.*")[:6]
+            raise ConfigError(
+                f"timm has no pretrained weights for '{name}' ({err})",
+                f"choose one that has: {', '.join(tags) or 'none for this architecture'}",
+            ) from None
         close = timm.list_models(f"*{name.split('_')[0]}*")[:5]
         raise ConfigError(
             f"timm has no model '{name}' ({err})", f"similar names: {', '.join(close) or 'none'}"
         ) from None
+    except OSError as err:  # not in the cache, and the hub or URL cannot be reached
+        raise ConfigError(
+            f"cannot get timm's pretrained weights for '{name}': {first_line(err)}",
+            "run once with network access (timm keeps them in the Hugging Face cache, "
+            "HF_HUB_CACHE), or download the file yourself and set model.weights",
+        ) from None
+
+
+def first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
 
 
 def timm_family(name: str) -> str:
@@ -37,11 +56,23 @@ def timm_family(name: str) -> str:
 
 @LOADERS.register("timm")
 def load_timm(spec: BackboneSpec, cfg: ModelConfig) -> Backbone:
-    model = build_timm(spec.target)
+    """Weights from ``model.weights``, else from timm's hub when downloads are allowed, else
+    random (which the run then says, since transfer from random weights is no transfer)."""
+    source = None
     if cfg.weights:
+        model = build_timm(spec.target)
         load_into(model, cfg.weights)
-    width = int(model.num_features)
-    return Backbone(PooledEncoder(model), model, timm_family(spec.target), "image", width, spec)
+        source = f"file {cfg.weights}"
+    elif cfg.allow_download and cfg.pretrained:
+        model = build_timm(spec.target, pretrained=True)
+        pc = getattr(model, "pretrained_cfg", {}) or {}
+        where = pc.get("hf_hub_id") or pc.get("url") or pc.get("file") or "its pretrained_cfg"
+        source = f"timm pretrained weights ({where})"
+    else:
+        model = build_timm(spec.target)
+    width = int(model.num_features)  # type: ignore[arg-type]
+    family = timm_family(spec.target)
+    return Backbone(PooledEncoder(model), model, family, "image", width, spec, source)
 
 
 def enable_timm_checkpointing(model: nn.Module, spec: str) -> None:
