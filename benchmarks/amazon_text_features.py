@@ -99,6 +99,80 @@ def run_classic(task: str, method: str, c: float, data: dict[str, bow.Domain]) -
     return {"accuracy": float((res.predictions == data[t].y).mean()), "selected": {"C": c}}
 
 
+def run_grid(
+    out: Path,
+    doc: dict[str, Any],
+    data: dict[str, bow.Domain],
+    tasks: list[str],
+    seeds: list[int],
+    methods: list[str],
+    domains: dict[str, str],
+    deep: tuple[str, ...],
+) -> None:
+    """Every (task, method, seed) of the grid not yet in ``doc``: the deterministic methods
+    once, then per seed and source domain the source MLP (its learning rate is every adapted
+    run's), the ``deep`` adaptation losses and self-training. Rows are written as they come."""
+    done = {(r["task"], r["method"], r["seed"]) for r in doc["rows"]}
+
+    def missing(task: str, method: str, seed: int) -> bool:
+        return method in methods and (task, method, seed) not in done
+
+    def record(task: str, method: str, seed: int, res: dict[str, Any], seconds: float) -> None:
+        bow.append_rows(out, doc, bow.rows_for(task, method, seed, res, seconds))
+        done.add((task, method, seed))
+        orc = f", oracle {100 * res['accuracy_oracle']:.2f}" if "accuracy_oracle" in res else ""
+        print(
+            f"{task} {method} seed {seed}: {100 * res['accuracy']:.2f} "
+            f"{res.get('selected', {})}{orc} ({seconds:.0f} s)",
+            flush=True,
+        )
+
+    for task in tasks:
+        lr_row = next(
+            (r for r in doc["rows"] if (r["task"], r["method"]) == (task, "lr_source")), None
+        )
+        if missing(task, "lr_source", 0):
+            t0 = time.perf_counter()
+            res = bow.run_lr_source(task, data)
+            record(task, "lr_source", 0, res, time.perf_counter() - t0)
+            lr_row = {"selected": res["selected"]}
+        for method, name in (("coral", "coral_lr"), ("sa", "sa_lr")):
+            if missing(task, name, 0) and lr_row is not None:
+                t0 = time.perf_counter()
+                res = run_classic(task, method, lr_row["selected"]["C"], data)
+                record(task, name, 0, res, time.perf_counter() - t0)
+
+    chosen_lr: dict[tuple[str, int], float] = {}
+    for r in doc["rows"]:
+        if r["method"] == "mlp_source" and r["metric"] == "accuracy":
+            chosen_lr[(bow.split_task(r["task"])[0], r["seed"])] = r["selected"]["lr"]
+    for seed in seeds:
+        for s_short, source in domains.items():
+            mine = [t for t in tasks if t.startswith(s_short + "->")]
+            if not mine:
+                continue
+            todo = [t for t in mine if missing(t, "mlp_source", seed)]
+            later = any(missing(t, m, seed) for t in mine for m in (*deep, "mlp_selftrain"))
+            if todo or (later and (source, seed) not in chosen_lr):
+                targets = [bow.split_task(t)[1] for t in mine]
+                res = bow.run_mlp_source(source, targets, seed, data)
+                chosen_lr[(source, seed)] = res[targets[0]]["selected"]["lr"]
+                for task in todo:
+                    per = res[bow.split_task(task)[1]]
+                    record(task, "mlp_source", seed, per, per["seconds"])
+            lr = chosen_lr.get((source, seed))
+            if lr is None:
+                continue
+            for task in mine:
+                for method in deep:
+                    if missing(task, method, seed):
+                        res = bow.run_adapt(task, method, seed, lr, data, WEIGHTS)
+                        record(task, method, seed, res, res["seconds"])
+                if missing(task, "mlp_selftrain", seed):
+                    res = bow.run_mlp_selftrain(task, seed, lr, data)
+                    record(task, "mlp_selftrain", seed, res, res["seconds"])
+
+
 def load_doc(out: Path, quick: bool) -> dict[str, Any]:
     if out.is_file():
         doc: dict[str, Any] = json.loads(out.read_text())
@@ -127,13 +201,17 @@ def load_doc(out: Path, quick: bool) -> dict[str, Any]:
     }
 
 
-def summary(rows: list[dict[str, Any]]) -> str:
+def summary(
+    rows: list[dict[str, Any]],
+    all_methods: tuple[str, ...] = METHODS,
+    all_tasks: list[str] | None = None,
+) -> str:
     """Markdown table: per task and method, mean label-free accuracy (oracle in brackets)."""
     cells: dict[tuple[str, str, str], list[float]] = {}
     for r in rows:
         cells.setdefault((r["task"], r["method"], r["metric"]), []).append(r["value"])
-    methods = [m for m in METHODS if any(k[1] == m for k in cells)]
-    tasks = [t for t in TASKS if any(k[0] == t for k in cells)]
+    methods = [m for m in all_methods if any(k[1] == m for k in cells)]
+    tasks = [t for t in all_tasks or TASKS if any(k[0] == t for k in cells)]
     lines = ["| task | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
     cols: dict[str, list[float]] = {}
     for task in tasks:
@@ -185,71 +263,10 @@ def main() -> int:
     if args.layer is not None:
         doc["setup"]["layer"] = args.layer
         doc["command"] += f" --layer {args.layer}"
-    done = {(r["task"], r["method"], r["seed"]) for r in doc["rows"]}
-
-    def missing(task: str, method: str, seed: int) -> bool:
-        return method in methods and (task, method, seed) not in done
-
-    def record(task: str, method: str, seed: int, res: dict[str, Any], seconds: float) -> None:
-        bow.append_rows(out, doc, bow.rows_for(task, method, seed, res, seconds))
-        done.add((task, method, seed))
-        orc = f", oracle {100 * res['accuracy_oracle']:.2f}" if "accuracy_oracle" in res else ""
-        print(
-            f"{task} {method} seed {seed}: {100 * res['accuracy']:.2f} "
-            f"{res.get('selected', {})}{orc} ({seconds:.0f} s)",
-            flush=True,
-        )
-
     start = time.perf_counter()
     data = load_domains({d for task in tasks for d in bow.split_task(task)}, args.layer)
     print(f"data ready ({time.perf_counter() - start:.0f} s)", flush=True)
-
-    for task in tasks:
-        lr_row = next(
-            (r for r in doc["rows"] if (r["task"], r["method"]) == (task, "lr_source")), None
-        )
-        if missing(task, "lr_source", 0):
-            t0 = time.perf_counter()
-            res = bow.run_lr_source(task, data)
-            record(task, "lr_source", 0, res, time.perf_counter() - t0)
-            lr_row = {"selected": res["selected"]}
-        for method, name in (("coral", "coral_lr"), ("sa", "sa_lr")):
-            if missing(task, name, 0) and lr_row is not None:
-                t0 = time.perf_counter()
-                res = run_classic(task, method, lr_row["selected"]["C"], data)
-                record(task, name, 0, res, time.perf_counter() - t0)
-
-    chosen_lr: dict[tuple[str, int], float] = {}
-    for r in doc["rows"]:
-        if r["method"] == "mlp_source" and r["metric"] == "accuracy":
-            chosen_lr[(bow.split_task(r["task"])[0], r["seed"])] = r["selected"]["lr"]
-    deep = ("dann", "coral", "mmd")
-    for seed in seeds:
-        for s_short, source in DOMAINS.items():
-            mine = [t for t in tasks if t.startswith(s_short + "->")]
-            if not mine:
-                continue
-            todo = [t for t in mine if missing(t, "mlp_source", seed)]
-            later = any(missing(t, m, seed) for t in mine for m in (*deep, "mlp_selftrain"))
-            if todo or (later and (source, seed) not in chosen_lr):
-                targets = [bow.split_task(t)[1] for t in mine]
-                res = bow.run_mlp_source(source, targets, seed, data)
-                chosen_lr[(source, seed)] = res[targets[0]]["selected"]["lr"]
-                for task in todo:
-                    per = res[bow.split_task(task)[1]]
-                    record(task, "mlp_source", seed, per, per["seconds"])
-            lr = chosen_lr.get((source, seed))
-            if lr is None:
-                continue
-            for task in mine:
-                for method in deep:
-                    if missing(task, method, seed):
-                        res = bow.run_adapt(task, method, seed, lr, data, WEIGHTS)
-                        record(task, method, seed, res, res["seconds"])
-                if missing(task, "mlp_selftrain", seed):
-                    res = bow.run_mlp_selftrain(task, seed, lr, data)
-                    record(task, "mlp_selftrain", seed, res, res["seconds"])
-
+    run_grid(out, doc, data, tasks, seeds, methods, DOMAINS, ("dann", "coral", "mmd"))
     shutil.rmtree(WORK / "tmp", ignore_errors=True)
     print(f"wall time of this invocation: {time.perf_counter() - start:.0f} s")
     print(summary([r for r in doc["rows"] if r["task"] in tasks]))

@@ -48,7 +48,7 @@ from domainfit.models.heads import (
 )
 from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
-from domainfit.models.start_weights import image_inputs_of, random_start, warn_random_start
+from domainfit.models.start_weights import image_inputs_of, warn_random_start
 from domainfit.progress import silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
@@ -424,7 +424,7 @@ def _write_outputs(
     write_text_atomic(run_dir / "lr.jsonl", lrs)
     write_step_losses(run_dir, result.step_losses, result.steps_per_epoch)
     # 1/0 beside the scores: a number MLflow can log, and the report can flag
-    metrics["backbone.pretrained"] = float(not random_start(cfg.model, s.backbone))
+    metrics["backbone.pretrained"] = float(s.backbone.weights_source is not None)
     write_json_atomic(run_dir / "metrics.json", metrics)
     write_json_atomic(run_dir / "data.json", data_summary(s.prepared))
     trained_params = sum(r["params"] for r in s.strategy.plan() if r["trains"])

