@@ -271,3 +271,29 @@ def test_lite0_run_records_its_weights_and_inputs(tmp_path: Path) -> None:
     start = api.model_start(cfg)
     assert start["random_start"] is False and start["image_inputs"]["size"] == 16
     assert "random_init" not in api.diagnose(cfg).codes()
+
+
+def test_named_backbone_specs() -> None:
+    from domainfit.models.specs import parse_spec
+
+    assert str(parse_spec("EfficientNet-Lite0")) == "named:efficientnet-lite0"
+    assert parse_spec("named:efficientnet-lite0") == parse_spec("efficientnet-lite0")
+    with pytest.raises(ConfigError, match="did you mean 'efficientnet-lite0'"):
+        parse_spec("named:efficientnet-lite1")
+
+
+def test_inspect_shows_weights_and_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from domainfit.cli import main
+    from tests.models.tiny import write_image_folder
+
+    root = write_image_folder(tmp_path / "imgs", n=4)
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump(_tiny_image_run(root, "timm:resnet10t")))
+    assert main(["inspect", str(config)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "weights random initialisation (pretrained weights were meant)" in out
+    assert "inputs 16 px" in out and "timm pretrained_cfg of resnet10t.c3_in1k" in out
