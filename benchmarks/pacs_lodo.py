@@ -45,7 +45,7 @@ from results_file import append_rows
 
 OUT = Path(__file__).parent / "results" / "pacs_lodo.json"
 METHODS = ("linear_probe", "full", "two_stage")
-C_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+C_GRID = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 0.1)  # standardised features: strong L2 wins
 # TLlib's ResNet-50 ERM (PUBLISHED_RESULTS.md section 7), by held-out domain
 PUBLISHED = {"A": 88.5, "C": 78.4, "P": 97.2, "S": 81.4}
 TRAIN = {
@@ -87,13 +87,16 @@ def run_probe(held: str, seed: int) -> dict[str, Any]:
     xtr, ytr = (np.concatenate(p) for p in zip(*train_parts, strict=True))
     xva, yva = (np.concatenate(p) for p in zip(*val_parts, strict=True))
     test = feats[pacs.DOMAINS[held]]
+    from threadpoolctl import threadpool_limits
+
     scaler = StandardScaler().fit(xtr)
     grid = []
-    for c in C_GRID:
-        clf = LogisticRegression(C=c, max_iter=2000).fit(scaler.transform(xtr), ytr)
-        val = float((clf.predict(scaler.transform(xva)) == yva).mean())
-        acc = float((clf.predict(scaler.transform(test.x)) == test.y).mean())
-        grid.append({"C": c, "val": val, "test": acc})
+    with threadpool_limits(1):  # BLAS threads on a busy 2-core machine only thrash
+        for c in C_GRID:
+            clf = LogisticRegression(C=c, max_iter=500).fit(scaler.transform(xtr), ytr)
+            val = float((clf.predict(scaler.transform(xva)) == yva).mean())
+            acc = float((clf.predict(scaler.transform(test.x)) == test.y).mean())
+            grid.append({"C": c, "val": val, "test": acc})
     chosen = max(grid, key=lambda g: g["val"])
     return {"accuracy": chosen["test"], "val": chosen["val"], "selected": {"C": chosen["C"]}}
 
@@ -208,6 +211,17 @@ def summary(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def finished(
+    rows: list[dict[str, Any]], method: str, held: str, seed: int, setting: dict[str, Any]
+) -> bool:
+    """A row of this method, task and seed with the same size, epochs and limit exists."""
+    return any(
+        (r["method"], r["task"], r["seed"]) == (method, f"{held} held out", seed)
+        and all(r.get(k) == v for k, v in setting.items())
+        for r in rows
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default=",".join(METHODS))
@@ -244,12 +258,7 @@ def main() -> int:
                 setting = {} if probe else {"size": args.size, "epochs": args.epochs}
                 setting |= {} if probe or args.limit is None else {"limit": args.limit}
 
-                def same(r: dict[str, Any], m: str = method, h: str = held, s: int = seed) -> bool:
-                    return (r["method"], r["task"], r["seed"]) == (m, f"{h} held out", s) and all(
-                        r.get(k) == v for k, v in setting.items()
-                    )
-
-                if any(same(r) for r in doc["rows"]):
+                if finished(doc["rows"], method, held, seed, setting):
                     continue
                 t0 = time.perf_counter()
                 res = run_probe(held, seed) if probe else run_finetune(method, held, seed, args)
