@@ -419,34 +419,41 @@ def ui(
 
 @app.command()
 def demo(
-    quick: Annotated[bool, typer.Option(help="A 600-review subset, shorter texts.")] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(help="A 600-review subset, shorter texts (images: 700 per domain, 128 px)."),
+    ] = False,
+    images: Annotated[
+        bool,
+        typer.Option(
+            help="EfficientNet-Lite0 from PACS photos to art paintings: linear probe vs two_stage."
+        ),
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Folder for the two runs.")] = None,
 ) -> None:
-    """MiniLM on Amazon kitchen reviews: frozen-backbone head vs full fine-tuning.
+    """MiniLM on Amazon kitchen reviews: frozen-backbone head vs full fine-tuning. With
+    --images: an ImageNet CNN taken from PACS photos to art paintings, head vs two_stage.
 
     Example: domainfit demo --quick
     """
-    from domainfit.demo import compare_on_test, default_demo_root, run_demo
+    from domainfit.demo import IMAGE_DEMO, TEXT_DEMO, compare_on_test, default_demo_root, run_demo
 
     start = time.perf_counter()
-    runs = run_demo(quick, out or default_demo_root())
-    table = Table(title="Amazon kitchen reviews, all-MiniLM-L6-v2", title_justify="left")
-    for col in ("approach", "val accuracy", "test accuracy", "seconds", "run folder"):
+    spec = IMAGE_DEMO if images else TEXT_DEMO
+    runs = run_demo(quick, out or default_demo_root(images), images=images)
+    table = Table(title=spec.title, title_justify="left")
+    headers = [header for header, _ in spec.columns]
+    for col in ("approach", *headers, "seconds", "run folder"):
         left = col in ("approach", "run folder")
         table.add_column(col, justify="left" if left else "right", overflow="fold")
     for name, run in runs.items():
         m = run.metrics
-        table.add_row(
-            name,
-            f"{m['source.val.accuracy']:.3f}",
-            f"{m['source.test.accuracy']:.3f}",
-            f"{run.seconds:.0f}",
-            str(run.dir),
-        )
+        scores = [f"{m[key]:.3f}" for _, key in spec.columns]
+        table.add_row(name, *scores, f"{run.seconds:.0f}", str(run.dir))
     Console().print(table)
-    full, probe = runs["full"].dir, runs["linear_probe"].dir
-    Console().print(compare_on_test(full, probe, "full", "linear_probe"))
-    Console().print(f"report {full / 'report.html'} (against the probe)")
+    main, base = runs[spec.main].dir, runs[spec.baseline].dir
+    Console().print(compare_on_test(main, base, spec.main, spec.baseline))
+    Console().print(f"report {main / 'report.html'} (against the probe)")
     Console().print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -33,9 +33,8 @@ IMAGE_DEMO = Demo(
     "two_stage",
     "linear_probe",
     (
-        ("photo val", "source.val.accuracy"),
-        ("photo test", "source.test.accuracy"),
-        ("art_painting", "target.test.accuracy"),
+        ("photo test accuracy", "source.test.accuracy"),
+        ("art_painting accuracy", "target.test.accuracy"),
     ),
 )
 
@@ -70,10 +69,9 @@ def demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
 
 
 def image_demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
-    """Both runs share the photo split, the image size and the target. Sizes and epochs fit
-    10 minutes on 2 CPU cores with the features not yet cached (benchmarks/demo_images.py);
-    Lite0 trains ~3x faster at 160 px than at its native 224 and loses little on 227 px
-    PACS images."""
+    """Both runs share the photo split, the image size and the target. Size and epochs fit
+    10 minutes on 2 idle CPU cores with the features not yet cached (benchmarks/README.md):
+    Lite0 runs ~5x faster at 160 px than at its native 224."""
     base: dict[str, Any] = {
         "seed": 0,
         "data": {
@@ -81,10 +79,13 @@ def image_demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
             "target": "pacs:art_painting",
             "limit": 700 if quick else None,  # per domain, stratified
         },
-        "split": {"method": "stratified", "seed": 0},
+        # No validation split: the checkpoint kept would be the best photo val loss, and on
+        # photos (~98% from the first epoch) that is noise that can pick two_stage's head-only
+        # epoch; both runs are scored as they end.
+        "split": {"method": "stratified", "train": 0.8, "val": 0.0, "test": 0.2, "seed": 0},
         # No adaptation and data.target_labels 0: the art paintings are never trained on, only
         # scored. Transductive makes all of them the target test set (PACS's published
-        # protocol tests on the whole held-out domain) instead of a 15% slice.
+        # protocol tests on the whole held-out domain) instead of a 20% slice.
         "adapt": {"protocol": "transductive"},
         "model": {"backbone": "efficientnet-lite0", "image_size": 128 if quick else 160},
     }
@@ -92,22 +93,21 @@ def image_demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
         **base,
         "name": "demo-images-linear-probe",
         "strategy": {"name": "linear_probe"},
-        # epochs cost nothing here (the head reads cached features), so train it to the end
-        "train": {"epochs": 30, "batch_size": 32, "lr": 1e-3, "schedule": "cosine"},
+        # epochs are nearly free here (the head reads cached features)
+        "train": {"epochs": 10, "batch_size": 32, "lr": 1e-3, "schedule": "cosine"},
     }
     two_stage = {
         **base,
         "name": "demo-images-two-stage",
-        # head_epochs of head alone (backbone frozen, BatchNorm resting), then the top three
-        # groups (conv_head, blocks 6 and 5) at lr * lr_factor: backward stops there, ~3x
-        # cheaper than unfreezing all, and the generic lower blocks keep their ImageNet filters
-        "strategy": {"name": "two_stage", "head_epochs": 2, "unfreeze_top": 3, "lr_factor": 0.1},
-        "train": {
-            "epochs": 3 if quick else 5,
-            "batch_size": 32,
-            "lr": 3e-3,
-            "schedule": "cosine",
-        },
+        # One epoch of head alone, then the top three groups (conv_head, blocks 6 and 5; 2.7M
+        # of 3.4M weights) at lr * lr_factor: backward stops there, so an epoch costs ~1.4
+        # forward passes, and the generic lower blocks keep their ImageNet filters.
+        "strategy": {"name": "two_stage", "head_epochs": 1, "unfreeze_top": 3, "lr_factor": 0.05},
+        # BatchNorm keeps its ImageNet statistics, as the recipe has it: in a trial with batch
+        # statistics (and lr_factor 0.1) the training loss jumped 6x when the blocks unfroze.
+        "regularize": {"batchnorm": "frozen"},
+        "train": {"epochs": 4, "batch_size": 32, "lr": 2e-3, "schedule": "cosine"},
+        "track": {"report": False},  # run_demo writes it, with the probe as baseline
     }
     return {"linear_probe": probe, "two_stage": two_stage}
 

@@ -88,14 +88,29 @@ def label_targets(trained: TrainedModel, ds: DomainDataset, spec: str) -> np.nda
     if trained.task == "regression":
         return ds.labels.astype(np.float64)
     index = {c: i for i, c in enumerate(trained.classes)}
-    unknown = sorted({str(v) for v in ds.labels} - set(index))
+    labels = [str(v) for v in ds.labels]
+    if set(labels) - set(index):
+        labels = by_class_name(ds, labels, set(index))
+    unknown = sorted(set(labels) - set(index))
     if unknown:
         raise ConfigError(
             f"{spec} has labels the model never saw: {', '.join(unknown[:5])} "
             f"(it knows {', '.join(trained.classes[:10])})",
             "evaluate on data with the training classes",
         )
-    return np.array([index[str(v)] for v in ds.labels], dtype=np.int64)
+    return np.array([index[v] for v in labels], dtype=np.int64)
+
+
+def by_class_name(ds: DomainDataset, labels: list[str], known: set[str]) -> list[str]:
+    """Named sets hold labels as codes with ``meta["class_names"]``; a model trained on folders
+    of the same classes knows them by name (PACS as ``pacs:art_painting`` or as a folder)."""
+    names = ds.meta.get("class_names")
+    if not names or not np.issubdtype(np.asarray(ds.labels).dtype, np.integer):
+        return labels
+    codes = np.asarray(ds.labels)
+    if codes.min() < 0 or codes.max() >= len(names) or not set(names) <= known:
+        return labels
+    return [str(names[int(c)]) for c in codes]
 
 
 def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:

@@ -297,3 +297,24 @@ def test_inspect_shows_weights_and_inputs(
     out = " ".join(capsys.readouterr().out.split())
     assert "weights random initialisation (pretrained weights were meant)" in out
     assert "inputs 16 px" in out and "timm pretrained_cfg of resnet10t.c3_in1k" in out
+
+
+def test_coded_labels_meet_a_model_that_knows_class_names() -> None:
+    """A model trained on class folders is evaluated on a named set whose labels are codes."""
+    from domainfit.data.dataset import DomainDataset
+    from domainfit.inference import TrainedModel, label_targets
+
+    trained = TrainedModel(None, None, None, 0, ["dog", "elephant", "guitar"], "multiclass")  # type: ignore[arg-type]
+    coded = DomainDataset(
+        domain="art",
+        kind="image",
+        inputs=["a", "b", "c"],
+        labels=np.array([2, 0, 1]),
+        meta={"class_names": ["dog", "elephant", "guitar"]},
+    )
+    assert label_targets(trained, coded, "art").tolist() == [2, 0, 1]
+    other = DomainDataset(
+        domain="x", kind="image", inputs=["a"], labels=np.array([0]), meta={"class_names": ["cat"]}
+    )
+    with pytest.raises(ConfigError, match="labels the model never saw: 0"):
+        label_targets(trained, other, "x")
