@@ -32,3 +32,33 @@ class LeNet(nn.Module):
 
 def lenet() -> nn.Module:
     return LeNet()
+
+
+class DannCNN(nn.Module):
+    """The DANN paper's MNIST -> MNIST-M feature extractor (Ganin et al., JMLR 2016): 5x5 conv
+    (32) and 5x5 conv (48), each with max-pooling, on all three colour channels (MNIST-M is
+    colour; the grey digits arrive repeated over them), then the label predictor's first 100-unit
+    layer as the bottleneck the domain losses read. With ``model.head: {type: mlp, hidden: 100}``
+    the classifier is the paper's FC 100 - FC 100 - FC 10 (the head's hidden layer with GELU);
+    the paper's discriminator reads the conv features instead. 28x28 inputs."""
+
+    out_features = 100
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, 32, kernel_size=5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 48, kernel_size=5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.bottleneck = nn.Sequential(nn.Flatten(), nn.Linear(48 * 4 * 4, 100), nn.ReLU())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bottleneck(self.conv(x))
+
+
+def dann_cnn() -> nn.Module:
+    return DannCNN()
