@@ -69,9 +69,10 @@ def demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
 
 
 def image_demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
-    """Both runs share the photo split, the image size and the target. Size and epochs fit
-    10 minutes on 2 idle CPU cores with the features not yet cached (benchmarks/README.md):
-    Lite0 runs ~5x faster at 160 px than at its native 224."""
+    """Both runs share the photo split, the image size and the target. 160 px (Lite0 runs ~5x
+    faster than at its native 224) and 4 epochs fit 10 minutes on this 2-core CPU with the
+    features not yet cached: 7.4 min measured with one torch thread beside other jobs (24 with
+    two threads competing with them; benchmarks/README.md)."""
     base: dict[str, Any] = {
         "seed": 0,
         "data": {
@@ -106,6 +107,8 @@ def image_demo_configs(quick: bool) -> dict[str, dict[str, Any]]:
         # BatchNorm keeps its ImageNet statistics, as the recipe has it: in a trial with batch
         # statistics (and lr_factor 0.1) the training loss jumped 6x when the blocks unfroze.
         "regularize": {"batchnorm": "frozen"},
+        # No augmentation: DomainBed's PACS set (crop, flip, colour jitter, grey) moved the art
+        # paintings +0.7 points (not significant) and made this run 1.3x slower.
         "train": {"epochs": 4, "batch_size": 32, "lr": 2e-3, "schedule": "cosine"},
         "track": {"report": False},  # run_demo writes it, with the probe as baseline
     }
