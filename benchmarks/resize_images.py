@@ -1,12 +1,12 @@
 """A resized copy of PACS (or MNIST-M) small enough to travel to a GPU machine.
 
 The GPU machine has no ../shared, and a call carries at most 64 MiB: PACS is 203 MB at 227 px.
-Resized to 160 px JPEG (quality 90) it is about 40 MB; the layout stays
+Resized to 192 px JPEG (quality 75) it is 59.3 MiB (224 px: 73.5 MiB, too large); the layout stays
 ``<out>/<domain>/<class>/<file>.jpg``, so ``pacs_lodo.py --images <out>`` reads it as it reads the
 shared data (every image is read back through the backbone's own convention, which resizes again
 to the fine-tuning size). Each copied file is checked against SHA256SUMS first.
 
-Run:   .venv/bin/python benchmarks/resize_images.py --out .device/pacs160 [--size 160]
+Run:   .venv/bin/python benchmarks/resize_images.py --out .device/pacs192 [--size 192]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=160)
-    parser.add_argument("--quality", type=int, default=90)
+    parser.add_argument("--size", type=int, default=192)
+    parser.add_argument("--quality", type=int, default=75)
     args = parser.parse_args()
     from PIL import Image
 
