@@ -281,14 +281,23 @@ def inspect(config: ConfigLike, *, overrides: list[str] | None = None) -> list[d
     """The training plan, one row per layer group (shallow to deep, then the head): ``group``,
     ``params``, ``trains`` (in any epoch), ``lr`` and ``epochs``: for each epoch of
     ``train.epochs`` the learning rate the group trains at, or None while it is frozen."""
+    return inspect_with_start(config, overrides=overrides)[0]
+
+
+def inspect_with_start(
+    config: ConfigLike, *, overrides: list[str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``inspect``'s plan and ``model_start``'s facts from one build of the model."""
     from domainfit.data.pipeline import clean_and_split
     from domainfit.fit import build_model
+    from domainfit.models.start_weights import start_facts
 
     cfg, base_dir = _config(config, None, overrides)
     if cfg.model is None:
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
-    return build_model(cfg, prepared).strategy.plan()  # the very model and strategy fit builds
+    parts = build_model(cfg, prepared)  # the very model and strategy fit builds
+    return parts.strategy.plan(), start_facts(cfg.model, parts.backbone)
 
 
 def model_start(config: ConfigLike, *, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -297,20 +306,14 @@ def model_start(config: ConfigLike, *, overrides: list[str] | None = None) -> di
     meant) and ``image_inputs`` (size, crop, normalisation and where they come from)."""
     from domainfit.models.backbone import load_backbone
     from domainfit.models.specs import parse_spec
-    from domainfit.models.start_weights import image_inputs_of, random_start
+    from domainfit.models.start_weights import start_facts
 
     cfg, _ = _config(config, None, overrides)
     if cfg.model is None:
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
     if parse_spec(cfg.model.backbone).kind == "mlp":
         return {"backbone": cfg.model.backbone, "weights_source": None, "random_start": False}
-    bb = load_backbone(cfg.model)
-    return {
-        "backbone": str(bb.spec),
-        "weights_source": bb.weights_source,
-        "random_start": random_start(cfg.model, bb),
-        "image_inputs": image_inputs_of(cfg.model, bb),
-    }
+    return start_facts(cfg.model, load_backbone(cfg.model))
 
 
 def rank(

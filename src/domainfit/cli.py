@@ -205,8 +205,7 @@ def inspect(
 
     Example: domainfit inspect examples/reviews_minilm.yaml --set strategy.name=two_stage
     """
-    start = api.model_start(config, overrides=list(set_ or []))
-    rows = api.inspect(config, overrides=list(set_ or []))
+    rows, start = api.inspect_with_start(config, overrides=list(set_ or []))
     _print_start(start)
     if json_path is not None:
         write_json_atomic(json_path, rows)

@@ -34,3 +34,14 @@ def image_inputs_of(cfg: ModelConfig | None, backbone: Backbone) -> dict[str, ob
     if cfg is None or backbone.modality != "image":
         return None
     return image_convention(cfg).describe()
+
+
+def start_facts(cfg: ModelConfig, backbone: Backbone) -> dict[str, object]:
+    """What ``inspect`` shows above the plan: the spec, where its weights came from, whether
+    that start is random where pretrained weights were meant, and the image inputs."""
+    return {
+        "backbone": str(backbone.spec),
+        "weights_source": backbone.weights_source,
+        "random_start": random_start(cfg, backbone),
+        "image_inputs": image_inputs_of(cfg, backbone),
+    }
