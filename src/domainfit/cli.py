@@ -14,12 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from domainfit import api
 from domainfit.console import render_audit, render_evaluation
 from domainfit.errors import ConfigError, DomainfitError
 from domainfit.io_utils import write_json_atomic
+from domainfit.lazy import lazy_module
 from domainfit.progress import silenced
 
+api = lazy_module("domainfit.api")  # loaded by the first command that needs it, not by --help
 app = typer.Typer(
     help="Adapt pretrained models to your domain's data, and learn why it works or fails.",
     no_args_is_help=True,

@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from domainfit import api
 from domainfit.cli import JsonOpt, QuietOpt, SetOpt, app
 from domainfit.errors import ConfigError
 from domainfit.io_utils import write_json_atomic
+from domainfit.lazy import lazy_module
 from domainfit.progress import silenced
+
+api = lazy_module("domainfit.api")
 
 
 @app.command()

@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domainfit import api
 from domainfit.cli import QuietOpt, SetOpt, app
+from domainfit.lazy import lazy_module
+
+api = lazy_module("domainfit.api")
 
 
 @app.command()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from domainfit.data.audit import AuditReport
-from domainfit.diagnose.diagnose import Diagnosis
-from domainfit.rank.ranking import Ranking
+if TYPE_CHECKING:  # annotations only: the CLI imports this module before it knows the command
+    from domainfit.data.audit import AuditReport
+    from domainfit.diagnose.diagnose import Diagnosis
+    from domainfit.rank.ranking import Ranking
 
 # Checks whose non-zero count is a problem worth colour; the rest are informational.
 _SEVERE = ("leakage", "conflicting_labels", "corrupt_files", "labels_only_in_target")
