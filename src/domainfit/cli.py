@@ -77,7 +77,7 @@ def audit(
     if not quiet:
         render_audit(report, Console())
         if json_path is not None:
-            Console().print(f"JSON written to {json_path}")
+            Console().print(f"JSON written to {json_path}", markup=False)
 
 
 @app.command()
@@ -98,7 +98,7 @@ def prepare(
     if not quiet:
         console = Console()
         render_audit(run.audit, console)
-        console.print(f"prepared data written to {run.dir}")
+        console.print(f"prepared data written to {run.dir}", markup=False)
 
 
 @app.command()
@@ -138,9 +138,9 @@ def _print_run(run_dir: Path, seconds: float, metrics: dict[str, float]) -> None
     else:
         splits = api.evaluate(run_dir)
         render_evaluation(splits, console, title=f"Evaluation ({seconds:.0f} s)")
-    console.print(f"run folder {run_dir}")
+    console.print(f"run folder {run_dir}", markup=False)
     if (run_dir / "report.html").is_file():
-        console.print(f"report     {run_dir / 'report.html'}")
+        console.print(f"report     {run_dir / 'report.html'}", markup=False)
 
 
 @app.command()
@@ -189,10 +189,10 @@ def report(
             raise DomainfitError(f"{d} is not a run folder (no config.yaml)", "check the path")
     if len(run_dirs) == 1 and out is None:
         path = write_run_report(run_dirs[0], baselines=list(baseline or []))
-        Console().print(f"report {path}")
+        Console().print(f"report {path}", markup=False)
         return
     html, md = write_compare_report(run_dirs, out or Path("compare.html"))
-    Console().print(f"comparison {html}\nmarkdown   {md}")
+    Console().print(f"comparison {html}\nmarkdown   {md}", markup=False)
 
 
 @app.command()
@@ -220,7 +220,7 @@ def inspect(
     for r in rows:
         cells = [r["epochs"][first] for first, _ in spans]
         lrs = [f"{lr:.3g}" if lr is not None else "[dim]-[/]" for lr in cells]
-        table.add_row(r["group"], f"{r['params']:,}", *lrs)
+        table.add_row(escape(r["group"]), f"{r['params']:,}", *lrs)
     total = sum(r["params"] for r in rows)
     trained = sum(r["params"] for r in rows if r["trains"])
     table.caption = (
@@ -307,12 +307,14 @@ def lr_find(
         stop = "stopped when the loss diverged" if r.diverged else "no divergence in range"
         console.print(
             f"swept {len(r.lrs)} steps from {r.start:.1e} to {r.lrs[-1]:.1e} ({stop}); "
-            f"started from {found.weights}"
+            f"started from {escape(str(found.weights))}"
         )
         how = "steepest fall of the smoothed loss" if r.rule == "steepest" else r.rule
         console.print(f"suggested learning rate [bold]{r.suggestion:.1e}[/] ({how})")
         console.print(f"  --set train.lr={r.suggestion:.1e}")
-        console.print(f"plot {found.dir / 'lr_find.png'}, values {found.dir / 'lr_find.json'}")
+        console.print(
+            f"plot {found.dir / 'lr_find.png'}, values {found.dir / 'lr_find.json'}", markup=False
+        )
 
 
 @app.command()
@@ -354,7 +356,7 @@ def export(
         raise ConfigError(f"--format {format_!r} is not supported", "use onnx or safetensors")
     folder = export_run(run_dir, format_, out or run_dir / "export")
     if not quiet:
-        Console().print(f"exported to {folder}")
+        Console().print(f"exported to {folder}", markup=False)
 
 
 @app.command()
@@ -373,19 +375,19 @@ def runs(
     rows = list_runs(uri, experiment, limit)
     if json_path is not None:
         write_json_atomic(json_path, rows)
-    table = Table(title=f"Runs in {uri} ({experiment})", title_justify="left")
+    table = Table(title=escape(f"Runs in {uri} ({experiment})"), title_justify="left")
     for col in ("name", "status", "strategy", "backbone", "val acc", "test acc", "run folder"):
         table.add_column(col, overflow="fold")
     for r in rows:
         fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
         table.add_row(
-            r["name"],
+            escape(r["name"]),
             r["status"],
-            r["strategy"],
-            r["backbone"],
+            escape(r["strategy"]),
+            escape(r["backbone"]),
             fmt(r["val_accuracy"]),
             fmt(r["test_accuracy"]),
-            r["run_dir"],
+            escape(r["run_dir"]),
         )
     Console().print(table)
 
@@ -449,11 +451,11 @@ def demo(
     for name, run in runs.items():
         m = run.metrics
         scores = [f"{m[key]:.3f}" for _, key in spec.columns]
-        table.add_row(name, *scores, f"{run.seconds:.0f}", str(run.dir))
+        table.add_row(escape(name), *scores, f"{run.seconds:.0f}", escape(str(run.dir)))
     Console().print(table)
     main, base = runs[spec.main].dir, runs[spec.baseline].dir
-    Console().print(compare_on_test(main, base, spec.main, spec.baseline))
-    Console().print(f"report {main / 'report.html'} (against the probe)")
+    Console().print(compare_on_test(main, base, spec.main, spec.baseline), markup=False)
+    Console().print(f"report {main / 'report.html'} (against the probe)", markup=False)
     Console().print(f"total {time.perf_counter() - start:.0f} s")
 
 
@@ -469,12 +471,12 @@ def datasets(json_path: JsonOpt = None) -> None:
     rows = check_named()
     if json_path is not None:
         write_json_atomic(json_path, {"data_root": str(data_root()), "sets": rows})
-    table = Table(title=f"Named data sets in {data_root()}", title_justify="left")
+    table = Table(title=escape(f"Named data sets in {data_root()}"), title_justify="left")
     for col in ("name", "kind", "description", "status"):
         table.add_column(col, overflow="fold")
     for r in rows:
         status = "[green]ok[/]" if r["status"] == "ok" else f"[red]{r['status']}[/]"
-        table.add_row(r["name"], r["kind"], r["description"], status)
+        table.add_row(escape(r["name"]), r["kind"], escape(r["description"]), status)
     Console().print(table)
 
 
@@ -492,7 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     except DomainfitError as err:
         if debug:
             traceback.print_exc()
-        err_console.print(f"[bold red]error:[/] {err.line()}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(err.line())}", highlight=False, soft_wrap=True
+        )
         return 2
     except (KeyboardInterrupt, typer.Abort):
         err_console.print("interrupted")
@@ -513,7 +517,7 @@ def _internal_error(err: Exception) -> int:
     ) as fh:
         traceback.print_exc(file=fh)
     err_console.print(
-        f"[bold red]internal error:[/] {type(err).__name__}: {err}\n"
+        f"[bold red]internal error:[/] {type(err).__name__}: {escape(str(err))}\n"
         f"traceback written to {fh.name}; rerun with --debug to see it here",
         highlight=False,
     )

@@ -65,8 +65,8 @@ def align(
     if "accuracy" in s:
         low, high = s["accuracy_ci"] or (float("nan"), float("nan"))
         line += f", target accuracy {100 * s['accuracy']:.2f}% [{100 * low:.1f}-{100 * high:.1f}]"
-    Console().print(line)
-    Console().print(f"folder {result.dir}")
+    Console().print(line, markup=False)
+    Console().print(f"folder {result.dir}", markup=False)
 
 
 @app.command()
@@ -156,4 +156,4 @@ def augment_preview(
         paths = write_preview(cfg, Path(config).parent, n, out)
     if not quiet:
         for p in paths:
-            Console().print(f"preview written to {p}")
+            Console().print(f"preview written to {p}", markup=False)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from domainfit.cli import QuietOpt, SetOpt, app
@@ -58,7 +59,7 @@ def sweep(
     if result is None or quiet:
         return
     console = Console()
-    table = Table(title=f"Sweep {result.dir.name} ({result.seconds:.0f} s)")
+    table = Table(title=escape(f"Sweep {result.dir.name} ({result.seconds:.0f} s)"))
     table.add_column("")
     table.add_column("")
     c = result.counts
@@ -66,8 +67,13 @@ def sweep(
     if result.best_value is not None:
         table.add_row(f"best {result.metric}", f"{result.best_value:.4f}")
         for name, value in result.best_params.items():
-            table.add_row(f"  {name}", f"{value:.4g}" if isinstance(value, float) else str(value))
+            table.add_row(
+                f"  {escape(name)}",
+                f"{value:.4g}" if isinstance(value, float) else escape(str(value)),
+            )
     console.print(table)
     if result.best_config is not None:
-        console.print(f"best config {result.best_config}  (domainfit fit {result.best_config})")
-    console.print(f"report      {result.report}")
+        console.print(
+            f"best config {result.best_config}  (domainfit fit {result.best_config})", markup=False
+        )
+    console.print(f"report      {result.report}", markup=False)

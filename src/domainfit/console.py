@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:  # annotations only: the CLI imports this module before it knows the command
@@ -30,16 +31,16 @@ def render_audit(report: AuditReport, console: Console) -> None:
     for d in report.domains:
         overview.add_row(
             d.role,
-            d.domain,
+            escape(d.domain),
             d.kind,
             str(d.samples),
             "" if d.features is None else str(d.features),
             "" if d.classes is None else str(d.classes),
-            d.origin,
+            escape(d.origin),
         )
     console.print(overview)
     for domain in dict.fromkeys(i.domain for i in report.items):
-        table = Table(title=f"Audit: {domain}", title_justify="left", show_lines=False)
+        table = Table(title=f"Audit: {escape(domain)}", title_justify="left", show_lines=False)
         table.add_column("check")
         table.add_column("count", justify="right")
         table.add_column("details", overflow="fold", ratio=3)
@@ -49,8 +50,8 @@ def render_audit(report: AuditReport, console: Console) -> None:
             table.add_row(
                 item.check,
                 f"[{style}]{item.count}[/]" if style else str(item.count),
-                item.detail,
-                "; ".join(item.examples[:3]),
+                escape(item.detail),
+                escape("; ".join(item.examples[:3])),
             )
         console.print(table)
     if report.cleaning:
@@ -58,7 +59,7 @@ def render_audit(report: AuditReport, console: Console) -> None:
         for col in ("domain", "action", "rows", "detail"):
             log.add_column(col)
         for a in report.cleaning:
-            log.add_row(a.domain, a.action, str(a.rows), a.detail)
+            log.add_row(escape(a.domain), a.action, str(a.rows), escape(a.detail))
         console.print(log)
     splits = Table(title="Splits", title_justify="left")
     for col in ("domain", "fold", "train", "val", "test"):
@@ -66,7 +67,7 @@ def render_audit(report: AuditReport, console: Console) -> None:
     for domain, folds in report.splits.items():
         for k, sizes in enumerate(folds):
             splits.add_row(
-                domain, str(k), str(sizes["train"]), str(sizes["val"]), str(sizes["test"])
+                escape(domain), str(k), str(sizes["train"]), str(sizes["val"]), str(sizes["test"])
             )
     console.print(splits)
 
@@ -91,7 +92,7 @@ def render_evaluation(
     first = next(iter(splits.values()))
     kind = "classification" if "per_class" in first else "regression"
     names = [m for m in _KEY_METRICS[kind] if any(m in s["metrics"] for s in splits.values())]
-    table = Table(title=title, title_justify="left", caption="[95% bootstrap interval]")
+    table = Table(title=title, title_justify="left", caption=escape("[95% bootstrap interval]"))
     table.add_column("split", no_wrap=True)
     table.add_column("n", justify="right")
     for name in names:
@@ -103,7 +104,7 @@ def render_evaluation(
             ci = ev.get("ci", {}).get(name)
             cell = "" if value is None else f"{value:.3f}"
             cells.append(cell + (f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""))
-        table.add_row(split, str(ev["n"]), *cells)
+        table.add_row(escape(split), str(ev["n"]), *cells)
     console.print(table)
 
 
@@ -113,24 +114,30 @@ SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "dim"}
 def render_diagnosis(result: Diagnosis, console: Console) -> None:
     """One row per finding, worst first; then what did not run and why."""
     if not result.findings:
-        console.print(f"no findings ({len(result.ran)} checks ran: {', '.join(result.ran)})")
+        console.print(
+            escape(f"no findings ({len(result.ran)} checks ran: {', '.join(result.ran)})")
+        )
     else:
         table = Table(title="Findings (worst first)", title_justify="left", show_lines=True)
         for col in ("#", "severity", "code", "finding", "fix"):
             table.add_column(col, overflow="fold")
         for i, f in enumerate(result.findings, 1):
             style = SEVERITY_STYLE[f.severity]
-            table.add_row(str(i), f"[{style}]{f.severity}[/]", f.code, f.title, f.fix)
+            table.add_row(
+                str(i), f"[{style}]{f.severity}[/]", f.code, escape(f.title), escape(f.fix)
+            )
         console.print(table)
         console.print("evidence: --json PATH writes every finding's numbers and examples")
     for check, why in result.skipped.items():
-        console.print(f"[dim]not run: {check}: {why}[/]")
+        console.print(f"[dim]not run: {escape(check)}: {escape(why)}[/]")
 
 
 def render_ranking(result: Ranking, console: Console) -> None:
     table = Table(
-        title=f"Candidates on {result.samples} labelled samples, {result.classes} classes "
-        f"(ranked by {result.by})",
+        title=escape(
+            f"Candidates on {result.samples} labelled samples, {result.classes} classes "
+            f"(ranked by {result.by})"
+        ),
         title_justify="left",
     )
     names = ["logme", "hscore", "knn", "linear_probe", "leep", "nce"]
@@ -141,7 +148,7 @@ def render_ranking(result: Ranking, console: Console) -> None:
         c = r.cost
         table.add_row(
             str(r.rank),
-            r.name,
+            escape(r.name),
             *(_score_cell(n, r.scores.get(n)) for n in shown),
             f"{c['params'] / 1e6:.1f}M",
             f"{c['latency_ms']:.2f}",
@@ -149,9 +156,9 @@ def render_ranking(result: Ranking, console: Console) -> None:
             f"{c['finetune_minutes']:.1f}",
         )
     console.print(table)
-    console.print(f"[bold]recommended[/]: {result.recommendation}")
+    console.print(f"[bold]recommended[/]: {escape(result.recommendation)}")
     for name, why in result.failed.items():
-        console.print(f"[yellow]not scored[/]: {name}: {why}")
+        console.print(f"[yellow]not scored[/]: {escape(name)}: {escape(why)}")
 
 
 def _score_cell(name: str, value: float | None) -> str:

@@ -3,21 +3,27 @@ runs (``domainfit --help`` must not import torch)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
+import importlib
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """``name`` as a module object whose code runs when an attribute is first read."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module named {name!r}")
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+class LazyModule:
+    """Stands for module ``name`` and imports it when an attribute is first read.
+
+    Not registered in ``sys.modules`` (unlike ``importlib.util.LazyLoader``): code that walks
+    ``sys.modules`` (``inspect.getmodule``, pytest's tracebacks) would trigger the import in the
+    middle of another one and hit the package's import cycles."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def lazy_module(name: str) -> Any:
+    """``name`` as an object whose attributes are the module's, imported on first use."""
+    return LazyModule(name)

@@ -103,7 +103,7 @@ class Objective:
     def _say(self, trial: optuna.Trial, params: dict[str, Any], outcome: str) -> None:
         if not self.ctx.quiet:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
-            _err.print(f"trial {trial.number}: {shown} -> {outcome}", highlight=False)
+            _err.print(f"trial {trial.number}: {shown} -> {outcome}", highlight=False, markup=False)
 
 
 class MissingMetricError(ConfigError):

@@ -1,0 +1,66 @@
+"""User-facing text with square brackets must reach the console intact: rich reads ``[word]`` as
+markup and silently drops it ("keep baselines: [source_only]" printed as "keep baselines: ")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from domainfit.cli import main
+from domainfit.console import render_diagnosis, render_ranking
+from domainfit.diagnose.diagnose import Diagnosis
+from domainfit.diagnose.findings import Finding
+
+
+def _recording() -> Console:
+    return Console(record=True, width=400, color_system=None)
+
+
+def test_finding_fix_and_title_keep_brackets() -> None:
+    finding = Finding(
+        code="domain_gap",
+        severity="medium",
+        title="target [kitchen] looks unlike source [books]",
+        evidence={},
+        fix="keep baselines: [source_only] to see whether that closes it",
+    )
+    console = _recording()
+    render_diagnosis(Diagnosis([finding], ran=["domain_gap"], skipped={"x[y]": "why [z]"}), console)
+    text = console.export_text()
+    assert "keep baselines: [source_only] to see" in text
+    assert "target [kitchen] looks unlike source [books]" in text
+    assert "not run: x[y]: why [z]" in text
+
+
+def test_ranking_names_keep_brackets() -> None:
+    from domainfit.rank.ranking import Ranked, Ranking
+
+    row = Ranked(
+        rank=1,
+        name="local:[bert]",
+        scores={"logme": 1.0},
+        cost={"params": 1e6, "latency_ms": 1.0, "peak_mb": 10.0, "finetune_minutes": 1.0},
+    )
+    result = Ranking(
+        rows=[row],
+        by="logme",
+        samples=10,
+        classes=2,
+        recommendation="local:[bert] (best [logme])",
+        failed={"hf:[x]": "no [weights] offline"},
+    )
+    console = _recording()
+    render_ranking(result, console)
+    text = console.export_text()
+    assert "local:[bert] (best [logme])" in text
+    assert "hf:[x]: no [weights] offline" in text
+
+
+def test_error_line_keeps_brackets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("data:\n  source: {spec: '[missing].csv'}\n", encoding="utf-8")
+    code = main(["audit", str(config)])
+    assert code == 2
+    assert "[missing].csv" in capsys.readouterr().err
