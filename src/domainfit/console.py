@@ -135,30 +135,47 @@ def render_diagnosis(result: Diagnosis, console: Console) -> None:
 def render_ranking(result: Ranking, console: Console) -> None:
     table = Table(
         title=escape(
-            f"Candidates on {result.samples} labelled samples, {result.classes} classes "
-            f"(ranked by {result.by})"
+            f"Candidates on {result.samples} labelled source samples ({result.pool} splits), "
+            f"{result.classes} classes (ranked by {result.by})"
         ),
         title_justify="left",
     )
     names = ["logme", "hscore", "knn", "linear_probe", "leep", "nce"]
     shown = [n for n in names if any(n in r.scores for r in result.rows)]
-    for col in ("#", "candidate", *shown, "params", "ms/sample", "peak MB", "fine-tune min"):
+    gap = any(r.gap for r in result.rows)
+    gap_cols = ("target gap PAD", "× within") if gap else ()
+    for col in ("#", "candidate", *shown, *gap_cols, "params", "ms/sample", "peak MB"):
         table.add_column(col, overflow="fold")
+    table.add_column("fine-tune min", overflow="fold")
     for r in result.rows:
         c = r.cost
+        gaps = (_gap_cell(r.gap, "pad", ".2f"), _gap_cell(r.gap, "ratio", ".1f")) if gap else ()
         table.add_row(
             str(r.rank),
             escape(r.name),
             *(_score_cell(n, r.scores.get(n)) for n in shown),
+            *gaps,
             f"{c['params'] / 1e6:.1f}M",
             f"{c['latency_ms']:.2f}",
             f"{c['peak_mb']:.0f}",
             f"{c['finetune_minutes']:.1f}",
         )
+    if gap:
+        table.caption = (
+            f"target gap: proxy A-distance between source and {result.target_samples} target "
+            "rows in each candidate's features (0 alike, 2 told apart), and as a multiple of "
+            "two source halves' (about 1: no shift beyond noise)"
+        )
     console.print(table)
+    for line in result.warnings:
+        console.print(f"[yellow]warning[/]: {escape(line)}")
     console.print(f"[bold]recommended[/]: {escape(result.recommendation)}")
     for name, why in result.failed.items():
         console.print(f"[yellow]not scored[/]: {escape(name)}: {escape(why)}")
+
+
+def _gap_cell(gap: dict[str, float], key: str, spec: str) -> str:
+    return format(gap[key], spec) if key in gap else "–"
 
 
 def _score_cell(name: str, value: float | None) -> str:

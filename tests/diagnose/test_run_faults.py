@@ -83,6 +83,7 @@ def test_resume_replay(
 ) -> None:
     cfg = planted.config(source, epochs=3)
     cfg["model"]["head"]["dropout"] = 0.3  # randomness a resume must restore
+    cfg["train"]["keep_checkpoints"] = 2  # the replay starts from the one before the last
     run = domainfit.fit(cfg, out=tmp_path / "run")
     if planted_bug:
         # the bug Lightning #21901-style reports describe: RNG state not restored on resume

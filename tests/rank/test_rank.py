@@ -40,13 +40,45 @@ def test_layers_and_a_trained_run_are_ranked(setup: tuple[Path, dict], tmp_path:
     trained = by_name[f"run:{run.dir}"]
     assert {"leep", "nce"} <= set(trained.scores)  # its head gives source probabilities
     assert "leep" not in by_name[f"hf:{bert}"].scores
-    # the run was trained on these labels: its features are the most transferable
-    assert result.rows[0].name == f"run:{run.dir}"
-    assert trained.scores["linear_probe"] >= by_name[f"hf:{bert}#0"].scores["linear_probe"]
+    # the run trained on the source's training split: every candidate is scored on the rows
+    # it never saw (val + test), and the user is told why
+    assert result.pool == "train+val+test"
+    assert 30 <= result.samples < 120
+    (warning,) = result.warnings
+    assert warning.startswith(f"run:{run.dir} trained on ")
+    assert f"scored on the {result.samples} rows none of them saw" in warning
     cost = trained.cost
     assert cost["params"] > 0 and cost["latency_ms"] > 0 and cost["finetune_minutes"] > 0
-    assert result.recommendation.startswith(f"run:{run.dir}")
+    assert not any(r.gap for r in result.rows)  # no target domain: no gap
     assert len(list(Path(cfg["strategy"]["cache_dir"]).glob("*.safetensors"))) == 3
+
+
+def test_a_candidate_that_saw_every_row_is_not_recommended(
+    setup: tuple[Path, dict], tmp_path: Path
+) -> None:
+    bert, cfg = setup
+    cfg = {**cfg, "split": {"method": "stratified", "train": 0.9, "val": 0.05, "test": 0.05}}
+    run = domainfit.fit(cfg, out=tmp_path / "run")
+    result = api.rank(cfg, candidates=[f"run:{run.dir}", f"hf:{bert}#0"])
+    assert result.pool == "train+val+test" and result.samples == 120  # too few held out
+    assert any("its scores are optimistic and it is not recommended" in w for w in result.warnings)
+    assert result.recommendation.startswith(f"hf:{bert}#0")
+    doc = result.to_dict()
+    assert doc["warnings"] == result.warnings
+
+
+def test_target_gap_per_candidate(setup: tuple[Path, dict], tmp_path: Path) -> None:
+    bert, cfg = setup
+    target = tmp_path / "target.csv"
+    lines = ["text,label"] + [f"zz qq unrelated words {i % 3},{i % 2}" for i in range(60)]
+    target.write_text("\n".join(lines) + "\n")
+    cfg = {**cfg, "data": {**cfg["data"], "target": str(target)}}
+    result = api.rank(cfg, candidates=[f"hf:{bert}", f"hf:{bert}#0"])
+    assert result.target_samples > 0
+    for r in result.rows:
+        assert set(r.gap) == {"pad", "pad_within", "ratio"}
+        assert r.gap["pad"] > 1.5  # a target of other words is told apart in any features
+    assert result.to_dict()["candidates"][0]["gap"] == result.rows[0].gap
 
 
 def test_bad_candidates(setup: tuple[Path, dict], tmp_path: Path) -> None:

@@ -156,6 +156,8 @@ def make_run(
     examples: bool = True,
     strategy: str = "full",
     val: bool = True,
+    adapt: str | None = None,
+    pretrained: bool = True,
 ) -> Path:
     """A finished run folder. Ids depend only on the split, so runs made with different seeds
     share their test ids and can be paired."""
@@ -189,9 +191,11 @@ def make_run(
         df.to_csv(path / "predictions" / "target.val.csv", index=False)
     config = {
         "name": f"run-{task}",
-        "model": {"backbone": "minilm"},
+        "model": {"backbone": "minilm"} | ({} if pretrained else {"pretrained": False}),
         "strategy": {"name": strategy},
     }
+    if adapt:
+        config["adapt"] = {"method": adapt, "protocol": "transductive"}
     (path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     history = _history(task, 5, skill)
     (path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in history))

@@ -46,7 +46,7 @@ def test_run_report_renders(tmp_path: Path, chromium: Path) -> None:
 
 def test_compare_report_renders(tmp_path: Path, chromium: Path) -> None:
     runs = [make_run(tmp_path / f"r{i}", "regression", seed=i, examples=False) for i in range(2)]
-    html, _ = write_compare_report(runs, tmp_path / "compare.html")
+    html = write_compare_report(runs, tmp_path / "compare.html").html
     _assert_renders(html, tmp_path / "compare.png", chromium)
 
 

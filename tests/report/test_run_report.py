@@ -48,7 +48,7 @@ def test_sample_text_is_escaped(binary: tuple[Path, str]) -> None:
 def test_header_config_data_and_training(binary: tuple[Path, str]) -> None:
     _, html = binary
     assert "<h1>run-binary</h1>" in html
-    assert "strategy <b>full</b>" in html and "backbone <b>minilm</b>" in html
+    assert "approach <b>full</b>" in html and "backbone <b>minilm</b>" in html
     assert re.search(r"accuracy on target.test: <b>0\.\d{3}</b>", html)
     assert re.search(r"95% CI \[0\.\d{3}, 0\.\d{3}\]", html)
     assert "<details><summary>config.yaml (resolved)</summary><pre>" in html

@@ -32,7 +32,10 @@ def check_resume(run_dir: Path) -> tuple[list[Finding], str | None]:
 
     steps = _steps(run_dir / "checkpoints")
     if len(steps) < 2:
-        return [], "fewer than two checkpoints kept (the replay starts from the earlier one)"
+        return [], (
+            "fewer than two checkpoints kept (the replay starts from the earlier one); "
+            "fit with train.keep_checkpoints: 2"
+        )
     earlier, later = steps[-2], steps[-1]
     with tempfile.TemporaryDirectory(prefix="domainfit-resume-") as tmp:
         replay = Path(tmp) / "run"

@@ -52,10 +52,14 @@ class Extracted:
     source_probs: np.ndarray | None  # run: candidates only
     encoder: nn.Module
     encoded: EncodedSet
+    target_features: np.ndarray | None = None
 
 
-def extract(cand: Candidate, ds: DomainDataset, cfg: RunConfig) -> Extracted:
-    """Features (cached on disk like linear_probe's) and, for runs, source probabilities."""
+def extract(
+    cand: Candidate, ds: DomainDataset, cfg: RunConfig, target: DomainDataset | None = None
+) -> Extracted:
+    """Features (cached on disk like linear_probe's) and, for runs, source probabilities;
+    with ``target``, the target's features too."""
     from domainfit.models.feature_cache import cached_feature_sets
 
     assert cfg.model is not None
@@ -64,7 +68,8 @@ def extract(cand: Candidate, ds: DomainDataset, cfg: RunConfig) -> Extracted:
         from domainfit.inference import load_run, outputs
 
         trained = load_run(cand.run)
-        encoded = EncodedSet(trained.encode(ds), None, trained.pad_id)
+        encode, pad_id = trained.encode, trained.pad_id
+        encoded = EncodedSet(encode(ds), None, pad_id)
         probs = outputs(trained, ds, bs) if trained.task != "regression" else None
         encoder, spec, mcfg = trained.model.encoder, f"run:{cand.run.resolve()}", trained.cfg.model
         assert mcfg is not None
@@ -85,11 +90,15 @@ def extract(cand: Candidate, ds: DomainDataset, cfg: RunConfig) -> Extracted:
         encode, pad_id = input_encoder(bb, mcfg)
         encoded = EncodedSet(encode(ds), None, pad_id)
         encoder, spec, probs = bb.encoder, str(bb.spec) + _layer_tag(cand), None
-    sets = cached_feature_sets(
-        encoder, spec, mcfg, {"rank": encoded}, {"rank": ds.ids}, Path(cfg.strategy.cache_dir), bs
-    )
+    wanted, ids = {"rank": encoded}, {"rank": ds.ids}
+    if target is not None:
+        wanted["target"], ids["target"] = EncodedSet(encode(target), None, pad_id), target.ids
+    sets = cached_feature_sets(encoder, spec, mcfg, wanted, ids, Path(cfg.strategy.cache_dir), bs)
     feats = np.asarray(sets["rank"].inputs["x"], dtype=np.float64)
-    return Extracted(feats, probs, encoder, encoded)
+    target_feats = (
+        np.asarray(sets["target"].inputs["x"], dtype=np.float64) if target is not None else None
+    )
+    return Extracted(feats, probs, encoder, encoded, target_feats)
 
 
 def _layer_tag(cand: Candidate) -> str:

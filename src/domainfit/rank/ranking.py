@@ -18,6 +18,7 @@ from domainfit.data.dataset import DomainDataset
 from domainfit.errors import ConfigError
 from domainfit.rank.candidates import Candidate, extract, parse_candidate
 from domainfit.rank.cost import measure_cost
+from domainfit.rank.held_out import ScoringRows, choose_rows
 from domainfit.rank.scores import SCORES, SOURCE_SCORES
 
 HIGHER_IS_BETTER = True  # every score here: larger means a better expected transfer
@@ -29,6 +30,8 @@ class Ranked:
     scores: dict[str, float]
     cost: dict[str, Any]
     rank: int = 0
+    # source vs target in this candidate's features (diagnose's domain_gap): pad, ratio
+    gap: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,46 +42,63 @@ class Ranking:
     rows: list[Ranked]
     recommendation: str
     failed: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    pool: str = "train"  # which source splits the scored rows came from
+    target_samples: int = 0  # unlabelled target rows the gap was measured on
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by,
             "samples": self.samples,
             "classes": self.classes,
+            "pool": self.pool,
+            "target_samples": self.target_samples,
             "candidates": [
-                {"rank": r.rank, "name": r.name, "scores": r.scores, "cost": r.cost}
+                {"rank": r.rank, "name": r.name, "scores": r.scores, "cost": r.cost, "gap": r.gap}
                 for r in self.rows
             ],
             "recommendation": self.recommendation,
             "failed": self.failed,
+            "warnings": self.warnings,
         }
 
 
-def scoring_data(cfg: RunConfig, base_dir: Path | None) -> tuple[DomainDataset, np.ndarray]:
-    """The source's labelled training split (what fine-tuning will train on), subsampled
-    stratified to ``rank.max_samples``; labels as class codes."""
+@dataclass
+class ScoringData:
+    source: DomainDataset
+    labels: np.ndarray  # class codes
+    target: DomainDataset | None  # unlabelled target rows, for the domain gap
+    held_out: ScoringRows
+
+
+def _subsample(n: int, size: int, seed: int, labels: np.ndarray | None = None) -> np.ndarray:
     from sklearn.model_selection import train_test_split
 
+    if n <= size:
+        return np.arange(n)
+    keep, _ = train_test_split(np.arange(n), train_size=size, stratify=labels, random_state=seed)
+    return np.sort(keep)
+
+
+def scoring_data(cfg: RunConfig, base_dir: Path | None, runs: dict[str, Path]) -> ScoringData:
+    """The source's labelled training split (what fine-tuning will train on) less the rows any
+    ``run:`` candidate trained on (see held_out), subsampled stratified to ``rank.max_samples``;
+    and the target's rows, when there is a target, for the domain gap."""
     from domainfit.data.pipeline import clean_and_split, load_domains
 
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     if prepared.task == "regression":
         raise ConfigError("rank scores classification tasks", "set data.task=classification")
-    ds = prepared.clean["source"]
-    train = prepared.folds["source"][0]["train"]
-    ds = ds.subset(train)
+    held_out = choose_rows(prepared, runs)
+    ds = prepared.clean["source"].subset(held_out.rows)
     labels = np.array([str(v) for v in ds.labels])  # type: ignore[union-attr]
-    if len(ds) > cfg.rank.max_samples:
-        keep, _ = train_test_split(
-            np.arange(len(ds)),
-            train_size=cfg.rank.max_samples,
-            stratify=labels,
-            random_state=cfg.seed,
-        )
-        keep = np.sort(keep)
-        ds, labels = ds.subset(keep), labels[keep]
+    keep = _subsample(len(ds), cfg.rank.max_samples, cfg.seed, labels)
+    ds, labels = ds.subset(keep), labels[keep]
     _, codes = np.unique(labels, return_inverse=True)
-    return ds, codes
+    target = prepared.clean.get("target")
+    if target is not None:
+        target = target.subset(_subsample(len(target), cfg.rank.max_samples, cfg.seed))
+    return ScoringData(ds, codes, target, held_out)
 
 
 def rank_candidates(cfg: RunConfig, base_dir: Path | None) -> Ranking:
@@ -89,11 +109,11 @@ def rank_candidates(cfg: RunConfig, base_dir: Path | None) -> Ranking:
     if cfg.model is None:
         raise ConfigError("rank needs a model section (its input settings)", "set model")
     candidates = [parse_candidate(c) for c in cfg.rank.candidates]
-    ds, y = scoring_data(cfg, base_dir)
+    data = scoring_data(cfg, base_dir, {c.name: c.run for c in candidates if c.run is not None})
     rows, failed = [], {}
-    for cand in track(candidates, "rank candidates", len(candidates)):
+    for cand in track(candidates, "rank candidates", unit="candidate"):
         try:
-            rows.append(_score(cand, ds, y, cfg))
+            rows.append(_score(cand, data, cfg))
         except ConfigError as err:
             failed[cand.name] = str(err)
     if not rows:
@@ -111,11 +131,24 @@ def rank_candidates(cfg: RunConfig, base_dir: Path | None) -> Ranking:
     order = sorted(scored, key=lambda r: -r.scores[by]) + [r for r in rows if by not in r.scores]
     for i, r in enumerate(order, 1):
         r.rank = i
-    return Ranking(by, len(y), int(y.max()) + 1, order, recommend(order, by), failed)
+    y, seen = data.labels, data.held_out.seen
+    fair = [r for r in order if r.name not in seen and by in r.scores]
+    return Ranking(
+        by,
+        len(y),
+        int(y.max()) + 1,
+        order,
+        recommend(fair, by) if fair else "none: every candidate was trained on the scored rows",
+        failed,
+        data.held_out.warnings,
+        data.held_out.pool,
+        0 if data.target is None else len(data.target),
+    )
 
 
-def _score(cand: Candidate, ds: DomainDataset, y: np.ndarray, cfg: RunConfig) -> Ranked:
-    got = extract(cand, ds, cfg)
+def _score(cand: Candidate, data: ScoringData, cfg: RunConfig) -> Ranked:
+    y = data.labels
+    got = extract(cand, data.source, cfg, data.target)
     scores = {name: float(fn(got.features, y)) for name, fn in SCORES.items()}
     if got.source_probs is not None:
         scores.update({n: float(fn(got.source_probs, y)) for n, fn in SOURCE_SCORES.items()})
@@ -123,7 +156,16 @@ def _score(cand: Candidate, ds: DomainDataset, y: np.ndarray, cfg: RunConfig) ->
         got.encoder, got.encoded, cfg.train.batch_size, len(y), cfg.train.epochs
     ).to_dict()
     cost["feature_dim"] = int(got.features.shape[1])
-    return Ranked(cand.name, scores, cost)
+    gap: dict[str, float] = {}
+    if got.target_features is not None:
+        from domainfit.diagnose.shift_stats import domain_gap
+
+        try:
+            g = domain_gap(got.features, got.target_features, seed=cfg.seed)
+            gap = {"pad": g.pad, "pad_within": g.pad_within, "ratio": g.ratio}
+        except ValueError:  # too few rows on a side to measure it
+            gap = {}
+    return Ranked(cand.name, scores, cost, gap=gap)
 
 
 def recommend(order: list[Ranked], by: str) -> str:

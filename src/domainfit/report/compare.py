@@ -113,7 +113,7 @@ class Entry:
         return {
             "rank": str(self.rank) if self.rank else "–",
             "run": self.name,
-            "strategy": r.strategy,
+            "approach": r.approach,
             "split": self.split or fmt.NA,
             "headline": fmt.with_ci(self.value, self.ci),
             "seconds": fmt.seconds(r.seconds),
@@ -142,7 +142,7 @@ def leaderboard(runs: Sequence[RunFolder], names: Sequence[str] | None = None) -
 COLUMNS = {
     "rank": "#",
     "run": "run",
-    "strategy": "strategy",
+    "approach": "approach",
     "split": "test split",
     "headline": "{metric} [95% CI]",
     "seconds": "time",
@@ -150,11 +150,22 @@ COLUMNS = {
 }
 
 
-def markdown(entries: Sequence[Entry], metric: str) -> str:
-    """The leaderboard as a GitHub markdown table, to paste into an issue."""
+def markdown(
+    entries: Sequence[Entry], metric: str, verdicts: Sequence[str] = (), reference: str = ""
+) -> str:
+    """The leaderboard as a GitHub markdown table, to paste into an issue, then each paired
+    verdict against ``reference``: the ranking alone does not say which gaps are noise."""
     heads = [h.format(metric=metric) for h in COLUMNS.values()]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for e in entries:
         cells = [c.replace("|", "\\|") for c in e.cells().values()]
         lines.append("| " + " | ".join(cells) + " |")
+    if verdicts:
+        lines += ["", f"Against {reference}, paired on the test samples both predicted:", ""]
+        lines += [f"- {v}" for v in verdicts]
     return "\n".join(lines) + "\n"
+
+
+def verdicts(rows: Sequence[Paired | str]) -> list[str]:
+    """One line per paired comparison (its significance verdict) or per skipped one."""
+    return [r if isinstance(r, str) else f"{r.split} (n={r.n}): {r.sentence}" for r in rows]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -125,10 +125,16 @@ def _overlay(runs: Sequence[RunFolder], names: Sequence[str]) -> list[Plot]:
     )
 
 
-def write_compare_report(run_dirs: Sequence[Path], out: Path) -> tuple[Path, Path]:
+class CompareFiles(NamedTuple):
+    html: Path
+    markdown: Path
+    verdicts: list[str]  # each run against the first, as the console shows them
+
+
+def write_compare_report(run_dirs: Sequence[Path], out: Path) -> CompareFiles:
     """A leaderboard of ``run_dirs``, their validation curves overlaid, and each run paired
     against the first. Writes ``out`` (HTML) and ``out.with_suffix(".md")`` (the leaderboard as a
-    markdown table); returns both paths."""
+    markdown table and the paired verdicts)."""
     runs = [RunFolder(Path(d)) for d in run_dirs]
     if not runs:
         raise ValueError("write_compare_report needs at least one run folder")
@@ -136,8 +142,11 @@ def write_compare_report(run_dirs: Sequence[Path], out: Path) -> tuple[Path, Pat
     entries = compare.leaderboard(runs, names)
     metric = runs[0].headline
     paired = PairedSection()
+    said: list[str] = []
     for run, name in zip(runs[1:], names[1:], strict=True):
-        paired.add(compare.paired(run, runs[0], name, names[0]))
+        items = compare.paired(run, runs[0], name, names[0])
+        paired.add(items)
+        said += compare.verdicts(items)
     html = _render(
         "compare.html.j2",
         entries=entries,
@@ -151,8 +160,8 @@ def write_compare_report(run_dirs: Sequence[Path], out: Path) -> tuple[Path, Pat
     out = Path(out)
     md = out.with_suffix(".md")
     write_text_atomic(out, html)
-    write_text_atomic(md, compare.markdown(entries, metric))
-    return out, md
+    write_text_atomic(md, compare.markdown(entries, metric, said, names[0]))
+    return CompareFiles(out, md, said)
 
 
 def _json_or_none(path: Path) -> dict | None:

@@ -43,6 +43,25 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def approach_label(
+    strategy: str,
+    adapt: str | None,
+    protocol: str | None,
+    *,
+    scratch: bool = False,
+    random_start: bool = False,
+) -> str:
+    """Strategy, adaptation and starting weights: "full + mmd (transductive) · from scratch"."""
+    parts = [strategy]
+    if adapt and adapt != "none":
+        parts.append(f"+ {adapt}" + (" (transductive)" if protocol == "transductive" else ""))
+    if scratch:
+        parts.append("· from scratch")
+    elif random_start:  # pretrained weights were meant, and none were found
+        parts.append("· random start")
+    return " ".join(parts)
+
+
 def split_sort_key(name: str) -> tuple[int, str]:
     return (SPLIT_ORDER.index(name) if name in SPLIT_ORDER else len(SPLIT_ORDER), name)
 
@@ -155,6 +174,22 @@ class RunFolder:
         strat = self.config.get("strategy")
         name = strat.get("name") if isinstance(strat, dict) else None
         return str(name or self.model_info.get("strategy") or "n/a")
+
+    @property
+    def approach(self) -> str:
+        """What sets this run apart from its neighbours in a leaderboard: the strategy alone
+        reads "full" for every adaptation method and for a from-scratch run alike."""
+        adapt = self.config.get("adapt")
+        adapt = adapt if isinstance(adapt, dict) else {}
+        model = self.config.get("model")
+        scratch = isinstance(model, dict) and model.get("pretrained") is False
+        return approach_label(
+            self.strategy,
+            adapt.get("method"),
+            adapt.get("protocol"),
+            scratch=scratch,
+            random_start=self.final_metrics.get("backbone.pretrained") == 0,
+        )
 
     @property
     def backbone(self) -> str:

@@ -57,6 +57,29 @@ def versions() -> dict[str, str]:
     return found
 
 
+def artifact_folder(cfg: TrackConfig) -> Path | None:
+    """Where a new experiment keeps its artifacts: ``track.artifacts``, else beside a SQLite
+    store (runs/mlflow.db -> runs/mlartifacts). MLflow's default, ./mlruns in whatever folder
+    the command ran from, scatters them outside runs/."""
+    if cfg.artifacts:
+        return Path(cfg.artifacts).resolve()
+    if cfg.uri.startswith("sqlite:///"):
+        return Path(cfg.uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts"
+    return None  # a file store or a server decides for itself
+
+
+def _create_experiment(mlflow: Any, cfg: TrackConfig) -> None:
+    folder = artifact_folder(cfg)
+    client = mlflow.MlflowClient()
+    if folder is None or client.get_experiment_by_name(cfg.experiment) is not None:
+        return
+    try:
+        client.create_experiment(cfg.experiment, artifact_location=folder.as_uri())
+    except mlflow.exceptions.MlflowException:
+        if client.get_experiment_by_name(cfg.experiment) is None:  # not a lost race: real
+            raise
+
+
 class Tracker:
     """Nothing happens when tracking is off; every call is then a no-op. Off too in every
     process but rank 0 of a data-parallel run: one run, tracked once."""
@@ -77,6 +100,7 @@ class Tracker:
         if cfg.uri.startswith("sqlite:///"):  # SQLite creates the file, not its folder
             Path(cfg.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(cfg.uri)
+        _create_experiment(mlflow, cfg)
         mlflow.set_experiment(cfg.experiment)
         id_file = run_dir / RUN_ID_FILE
         run_id = id_file.read_text().strip() if id_file.is_file() else None

@@ -142,6 +142,18 @@ def _python_tuple(d: dict[str, Any]) -> tuple[Any, ...]:
     return (d["version"], tuple(d["internal"]), d["gauss"])
 
 
+def keep_newest(folder: Path, keep: int) -> None:
+    """After a finished run: keep the ``keep`` newest complete checkpoints, or none at all
+    (``latest`` included, so nothing points at a deleted folder)."""
+    if not folder.is_dir():
+        return
+    if keep == 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    newest = latest_checkpoint(folder)
+    _prune(folder, keep, newest.name if newest is not None else "")
+
+
 def _prune(folder: Path, keep: int, current: str) -> None:
     steps = sorted(p for p in folder.glob("step-*") if p.is_dir())
     complete = [p for p in steps if (p / "state.json").is_file()]
