@@ -98,7 +98,7 @@ def test_predict_writes_labels_and_probabilities(tmp_path: Path, bert_dir: Path)
     assert main(["predict", str(run.dir), str(new), "--out", str(out), "--quiet"]) == 0
     preds = pd.read_csv(out)
     truth = pd.read_csv(new)["label"]
-    assert list(preds.columns) == ["id", "label", "prediction", "loss", "p:0", "p:1"]
+    assert list(preds.columns) == ["id", "text", "label", "prediction", "loss", "p:0", "p:1"]
     assert np.allclose(preds[["p:0", "p:1"]].sum(axis=1), 1.0, atol=1e-5)
     assert (preds["prediction"] == truth).mean() >= 0.9
 
@@ -130,10 +130,16 @@ def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
     assert len(logged.data.tags["split.source.train"]) == 16
     assert logged.data.tags["version.torch"] == torch_version()
     history = client.get_metric_history(run_id, "val.loss")
-    assert [m.step for m in history] == [0, 1]
+    assert [m.step for m in history] == [1, 2]  # the epoch, counted from 1 as metrics.jsonl
     assert logged.data.metrics["final.source.test.accuracy"] == run.metrics["source.test.accuracy"]
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"config.yaml", "metrics.json"} <= artifacts
+    # artifacts beside the SQLite file, not in ./mlruns of wherever the command ran
+    where = client.get_experiment_by_name("tests").artifact_location
+    assert where == (tmp_path / "mlartifacts").resolve().as_uri()
+    assert list((tmp_path / "mlartifacts").rglob("config.yaml"))
+    # two epochs wrote two checkpoints; the finished run keeps the last (train.keep_checkpoints)
+    assert [p.name for p in (run.dir / "checkpoints").glob("step-*")] == ["step-00000004"]
 
     from domainfit.cli import main
 
@@ -142,6 +148,8 @@ def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
     rows = json.loads(listed.read_text())
     assert rows[0]["status"] == "FINISHED" and rows[0]["run_dir"] == str(run.dir)
     assert rows[0]["test_accuracy"] == run.metrics["source.test.accuracy"]
+    assert rows[0]["test_split"] == "source.test" and rows[0]["approach"] == "full"
+    assert rows[0]["bytes"] > 100_000  # the model and the checkpoint, measured on disk
 
 
 def torch_version() -> str:
@@ -239,7 +247,7 @@ def test_fit_regression_learns_in_label_units(tmp_path: Path, bert_dir: Path) ->
     assert run.metrics["source.test.mae"] < 100.0  # predicting the mean would give 200
     assert "source.test.accuracy" not in run.metrics
     preds = domainfit.predict(run.dir, str(tmp_path / "prices.csv"), out=tmp_path / "p.csv")
-    assert list(preds.columns) == ["id", "label", "prediction", "loss"]  # labelled input
+    assert list(preds.columns) == ["id", "text", "label", "prediction", "loss"]  # labelled input
     assert abs(preds["prediction"] - reviews["label"]).mean() < 100.0
 
 

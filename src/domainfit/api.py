@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -150,12 +150,23 @@ def evaluate(run_dir: str | Path, data: str | None = None) -> dict[str, dict[str
     return splits
 
 
-def predict(run_dir: str | Path, data: str, out: str | Path) -> pd.DataFrame:
-    """Apply a finished run's model (and its saved preprocessing) to ``data``; write a CSV of
-    predictions and class probabilities to ``out`` and return it."""
+def predict(
+    run_dir: str | Path,
+    data: str | Path | pd.DataFrame | list[str],
+    out: str | Path | None = None,
+    *,
+    text: str | None = None,
+    id: str | None = None,
+    header: Literal["auto", "first_row", "none"] | None = None,
+) -> pd.DataFrame:
+    """Apply a finished run's model (and its saved preprocessing) to new data, labelled or not:
+    a path or named set, a DataFrame (text column by the training name or ``text=``) or a list
+    of strings. Returns id, text and the input's columns, prediction and p:<class>; label and
+    loss too when every row has a known label. ``out``: also write it as CSV."""
     from domainfit.inference import predict_file
 
-    return predict_file(Path(run_dir), data, Path(out))
+    path = Path(out) if out is not None else None
+    return predict_file(Path(run_dir), data, path, text=text, id=id, header=header)
 
 
 @dataclass

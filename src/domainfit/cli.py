@@ -56,6 +56,9 @@ def audit(
     ] = None,
     label: Annotated[str | None, typer.Option(help="Label column of a spec.")] = None,
     text: Annotated[str | None, typer.Option(help="Text column of a spec.")] = None,
+    header: Annotated[
+        str | None, typer.Option(help="none: a spec's file has no header row (columns 0, 1, ...).")
+    ] = None,
     set_: SetOpt = None,
     json_path: JsonOpt = None,
     quiet: QuietOpt = False,
@@ -65,7 +68,7 @@ def audit(
     Example: domainfit audit amazon-reviews:kitchen --json audit.json
     """
     overrides = list(set_ or [])
-    for key, value in (("label", label), ("text", text)):
+    for key, value in (("label", label), ("text", text), ("header", header)):
         if value is not None:
             overrides.append(f"data.source.{key}={value}")
     if _is_config(data):
@@ -191,8 +194,11 @@ def report(
         path = write_run_report(run_dirs[0], baselines=list(baseline or []))
         Console().print(f"report {path}", markup=False)
         return
-    html, md = write_compare_report(run_dirs, out or Path("compare.html"))
-    Console().print(f"comparison {html}\nmarkdown   {md}", markup=False)
+    files = write_compare_report(run_dirs, out or Path("compare.html"))
+    console = Console(highlight=False)
+    for line in files.verdicts:
+        console.print(line, markup=False)
+    console.print(f"comparison {files.html}\nmarkdown   {files.markdown}", markup=False)
 
 
 @app.command()
@@ -320,19 +326,38 @@ def lr_find(
 @app.command()
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A finished run folder.")],
-    data: Annotated[str, typer.Argument(help="Data to predict (file, folder or named set).")],
+    data: Annotated[
+        str, typer.Argument(help="Data to predict (file, folder, named set; - : stdin lines).")
+    ],
     out: Annotated[Path, typer.Option(help="CSV of predictions and class probabilities.")] = Path(
         "predictions.csv"
     ),
+    text: Annotated[
+        str | None, typer.Option(help="Text column of DATA (default: training's).")
+    ] = None,
+    id_: Annotated[
+        str | None, typer.Option("--id", help="Id column of DATA (default: 'id' if present).")
+    ] = None,
+    header: Annotated[
+        str | None, typer.Option(help="auto, first_row or none (DATA has no header row).")
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Apply a run's model (with its saved preprocessing) to new data.
+    """Apply a run's model (with its saved preprocessing) to new data; labels are optional.
 
     Example: domainfit predict runs/demo-full new_reviews.csv --out preds.csv
+    (or: cat reviews.txt | domainfit predict runs/demo-full - --out preds.csv)
     """
     from domainfit.inference import predict_file
+    from domainfit.predict_input import stdin_texts
 
-    frame = predict_file(run_dir, data, out)
+    if data == "-":
+        if text or id_ or header:
+            raise ConfigError("stdin has no columns for --text, --id or --header", "leave them out")
+        texts, ids = stdin_texts(sys.stdin)
+        frame = predict_file(run_dir, texts, out, ids=ids)
+    else:
+        frame = predict_file(run_dir, data, out, text=text, id=id_, header=header)
     if not quiet:
         Console().print(f"{len(frame)} predictions written to {out}")
 
@@ -376,19 +401,24 @@ def runs(
     if json_path is not None:
         write_json_atomic(json_path, rows)
     table = Table(title=escape(f"Runs in {uri} ({experiment})"), title_justify="left")
-    for col in ("name", "status", "strategy", "backbone", "val acc", "test acc", "run folder"):
-        table.add_column(col, overflow="fold")
+    for col in ("name", "status", "approach", "backbone", "val acc", "test acc", "size"):
+        table.add_column(col, overflow="fold", justify="right" if col == "size" else "left")
+    table.add_column("run folder", overflow="fold")
     for r in rows:
         fmt = lambda v: "" if v is None else f"{v:.3f}"  # noqa: E731
+        test = fmt(r["test_accuracy"]) + (f" ({r['test_split']})" if r["test_split"] else "")
         table.add_row(
             escape(r["name"]),
             r["status"],
-            escape(r["strategy"]),
+            escape(r["approach"]),
             escape(r["backbone"]),
             fmt(r["val_accuracy"]),
-            fmt(r["test_accuracy"]),
+            test,
+            "gone" if r["bytes"] is None else f"{r['bytes'] / 2**20:.1f} MiB",
             escape(r["run_dir"]),
         )
+    total = sum(r["bytes"] or 0 for r in rows)
+    table.caption = f"{total / 2**20:.1f} MiB in these run folders"
     Console().print(table)
 
 

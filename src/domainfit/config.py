@@ -13,6 +13,7 @@ Format = Literal[
     "auto",
     "csv",
     "tsv",
+    "txt",
     "parquet",
     "jsonl",
     "image_folder",
@@ -22,6 +23,17 @@ Format = Literal[
     "mat",
     "hf_disk",
 ]
+
+
+def _int_as_str(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_int_as_str(x) for x in v]
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def _header_word(v: Any) -> Any:
+    """pandas spells "no header" as header=None; YAML users write false or null too."""
+    return "none" if v is None or v is False else "first_row" if v is True else v
 
 
 class DataSpec(StrictModel):
@@ -39,6 +51,11 @@ class DataSpec(StrictModel):
     drop_columns: list[str] = Field(default_factory=list)
     x: str | None = Field(None, description="feature variable in .mat/.npz (default: guessed)")
     delimiter: str | None = Field(None, description="CSV delimiter (default: by extension)")
+    header: Literal["auto", "first_row", "none"] = Field(
+        "auto",
+        description="CSV/TSV/TXT: first_row holds column names; none: columns are named by "
+        "position (0, 1, ...); auto: first_row, warning when it looks like data (.txt: none)",
+    )
     encoding: str = "utf-8"
     hf_split: str | None = Field(None, description="split of a saved DatasetDict")
     zero_based: bool | None = Field(
@@ -58,6 +75,12 @@ class DataSpec(StrictModel):
         if not v.strip():
             raise ValueError("must not be empty")
         return v
+
+    # a headerless file's columns are named by position, and YAML reads `text: 0` as a number
+    _position_as_name = field_validator(
+        "text", "label", "group", "time", "split", "features", "drop_columns", mode="before"
+    )(_int_as_str)
+    _header_alias = field_validator("header", mode="before")(_header_word)
 
 
 def _spec_from_string(v: Any) -> Any:
@@ -280,6 +303,13 @@ class TrainConfig(StrictModel):
     checkpoint_every_steps: int | None = Field(
         None, ge=1, description="also checkpoint every N optimizer steps (default: each epoch)"
     )
+    keep_checkpoints: int = Field(
+        1,
+        ge=0,
+        description="resume checkpoints kept once the run has finished (the best model is in "
+        "model/ either way; 0: none); while training the two newest are kept, so a crash "
+        "mid-write leaves one to fall back to. diagnose --check-resume needs 2",
+    )
     eval_every_steps: int | None = Field(
         None, ge=1, description="also validate every N optimizer steps (default: each epoch)"
     )
@@ -444,6 +474,11 @@ class TrackConfig(StrictModel):
     enabled: bool = True
     uri: str = Field("sqlite:///runs/mlflow.db", description="any MLflow tracking URI")
     experiment: str = "domainfit"
+    artifacts: str | None = Field(
+        None,
+        description="folder for MLflow's artifacts of a new experiment (default: beside the "
+        "SQLite file, e.g. runs/mlartifacts; MLflow's own default is ./mlruns)",
+    )
     report: bool = Field(
         True, description="write report.html for each run (sweep trials switch it off)"
     )

@@ -49,10 +49,12 @@ from domainfit.models.heads import (
 from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
 from domainfit.models.start_weights import image_inputs_of, warn_random_start
+from domainfit.predict_input import class_names
 from domainfit.progress import silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train import distributed
+from domainfit.train.checkpoint import keep_newest
 from domainfit.train.run_files import save_weights, write_step_losses
 from domainfit.train.trainer import FitResult, Trainer
 
@@ -307,6 +309,8 @@ def train_session(
     )
     tracker.log_epochs(result.history)
     tracker.finish(metrics)
+    if distributed.is_main():  # a finished run needs its best model, not every resume point
+        keep_newest(run_dir / "checkpoints", cfg.train.keep_checkpoints)
     return FitRun(run_dir, metrics, result.history, seconds)
 
 
@@ -433,6 +437,7 @@ def _write_outputs(
         run_dir / "model" / "model.json",
         {
             "classes": s.classes,
+            "class_names": class_names(s.prepared.clean["source"], s.classes),
             "task": s.task,
             "backbone": cfg.model.backbone,
             "features": s.backbone.out_features,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,12 @@ from domainfit.data.load import load_domain
 from domainfit.data.loaders import EncodedSet
 from domainfit.errors import ConfigError
 from domainfit.evaluate.outputs import model_outputs
-from domainfit.evaluate.split_report import predictions_frame, split_evaluation
+from domainfit.evaluate.split_report import sample_losses, split_evaluation
 from domainfit.io_utils import write_text_atomic
 from domainfit.models.backbone import load_backbone
 from domainfit.models.heads import TransferModel, build_head, head_outputs
 from domainfit.models.inputs import input_encoder
+from domainfit.predict_input import PredictData, Reader, from_texts, read_new
 
 
 @dataclass
@@ -34,6 +35,8 @@ class TrainedModel:
     pad_id: int
     classes: list[str]
     task: str
+    # what predict writes for each class: named sets' class names where classes are their codes
+    names: list[str] = field(default_factory=list)
 
 
 def load_run(run_dir: Path) -> TrainedModel:
@@ -58,7 +61,8 @@ def load_run(run_dir: Path) -> TrainedModel:
     model.load_state_dict(load_file(str(weights)))
     model.eval()
     encode, pad_id = input_encoder(backbone, cfg.model, preprocessor)
-    return TrainedModel(cfg, model, encode, pad_id, meta["classes"], meta["task"])
+    names = meta.get("class_names") or meta["classes"]
+    return TrainedModel(cfg, model, encode, pad_id, meta["classes"], meta["task"], names)
 
 
 def outputs(trained: TrainedModel, ds: DomainDataset, batch_size: int = 64) -> np.ndarray:
@@ -113,17 +117,54 @@ def by_class_name(ds: DomainDataset, labels: list[str], known: set[str]) -> list
     return [str(names[int(c)]) for c in codes]
 
 
-def predict_file(run_dir: Path, spec: str, out: Path) -> pd.DataFrame:
-    """Predictions in the run's own format (predictions/<split>.csv): id, label and loss when
-    the data is labelled, prediction, and p:<class> per class."""
+def predict_file(
+    run_dir: Path,
+    data: PredictData,
+    out: Path | None = None,
+    *,
+    text: str | None = None,
+    id: str | None = None,
+    header: str | None = None,
+    ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """Predictions for new data, labelled or not: id, text (text models) and the input's other
+    columns, then label (when every row has one the model knows), prediction, loss (likewise)
+    and p:<class> per class. ``ids`` with a list of texts: their names (stdin's line numbers).
+    Written to ``out`` as CSV when given."""
     trained = load_run(run_dir)
-    ds = load_like_training(trained, spec)
-    y = label_targets(trained, ds, spec)
-    frame = predictions_frame(ds.ids, y, outputs(trained, ds), trained.task, trained.classes)
-    if y is None:
-        frame = frame.drop(columns=["label", "loss"])
-    write_text_atomic(out, frame.to_csv(index=False))
+    reader = Reader(trained.cfg.data.source, trained.model.backbone_info.modality)
+    if ids is not None and isinstance(data, list):
+        new = from_texts(reader, data, ids, "<stdin>")
+    else:
+        new = read_new(reader, data, text=text, id=id, header=header)
+    probs = outputs(trained, new.ds)
+    frame = new.columns.copy()
+    y = _scored(trained, new.ds, new.origin)
+    names = np.asarray(trained.names, dtype=object)
+    if y is not None:
+        if new.label_column is not None:
+            frame = frame.drop(columns=[new.label_column])
+        frame["label"] = y if trained.task == "regression" else names[y]
+    frame["prediction"] = probs if trained.task == "regression" else names[probs.argmax(1)]
+    if y is not None:
+        frame["loss"] = sample_losses(trained.task, y, probs)
+    if trained.task != "regression":
+        for j, name in enumerate(trained.names):
+            frame[f"p:{name}"] = probs[:, j]
+    if out is not None:
+        write_text_atomic(out, frame.to_csv(index=False))
     return frame
+
+
+def _scored(trained: TrainedModel, ds: DomainDataset, origin: str) -> np.ndarray | None:
+    """Targets when every sample has a label the model knows; predict needs none, so labels it
+    cannot score (partial, unseen classes, text in a regression) are passed through instead."""
+    if ds.labels is None or ds.missing_labels().any():
+        return None
+    try:
+        return label_targets(trained, ds, origin)
+    except (ConfigError, ValueError, TypeError):
+        return None
 
 
 def evaluate_file(run_dir: Path, spec: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
     ".tab": "tsv",
+    ".txt": "txt",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".jsonl": "jsonl",

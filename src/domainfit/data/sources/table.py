@@ -7,6 +7,7 @@ import pandas as pd
 
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.sources.header import by_position
 from domainfit.errors import DataError
 
 
@@ -18,6 +19,7 @@ def frame_to_dataset(
     if df.shape[0] == 0:
         raise DataError(f"{origin} has a header but no rows", "add data or pick another file")
     columns = list(df.columns)
+    spec = by_position(spec, columns)
     _check_columns(spec, columns, origin)
     keep = df.drop(columns=[c for c in spec.drop_columns if c in df.columns])
 

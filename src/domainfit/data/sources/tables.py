@@ -1,9 +1,11 @@
-"""CSV/TSV, Parquet and JSONL sources: read a table, then pick columns with ``frame_to_dataset``."""
+"""CSV/TSV/TXT, Parquet and JSONL sources: read a table, then pick columns with
+``frame_to_dataset``."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +13,14 @@ import pandas as pd
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.sources import SOURCES
+from domainfit.data.sources.header import first_row_is_header, warn_if_data_like
 from domainfit.data.sources.table import frame_to_dataset
 from domainfit.errors import DataError
 
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
+# .txt: lines of text, a tab before any further columns (UCI's "sentence<TAB>label" files)
+_DEFAULT_DELIMITERS = {"csv": ",", "tsv": "\t", "txt": "\t"}
+TABLE_FORMATS = ("csv", "tsv", "txt", "parquet", "jsonl")
 
 
 def _domain(spec: DataSpec, path: Path) -> str:
@@ -43,24 +49,40 @@ def _check_utf8(path: Path, encoding: str) -> None:
         ) from None
 
 
-def _read_delimited(spec: DataSpec, path: Path, default: str) -> DomainDataset:
+def _read_delimited(spec: DataSpec, path: Path, fmt: str) -> pd.DataFrame:
     _check_nonempty(path)
     _check_utf8(path, spec.encoding)
-    delimiter = spec.delimiter or default
+    delimiter = spec.delimiter or _DEFAULT_DELIMITERS[fmt]
+    header = first_row_is_header(spec, fmt)
+    # .txt is plain text: quotes are characters, and "NA" or "null" is a sentence, not a gap
+    plain = {"quoting": csv.QUOTE_NONE, "keep_default_na": False, "na_values": [""]}
     try:
-        df = pd.read_csv(path, sep=delimiter, encoding=spec.encoding, engine="python")
+        df = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=spec.encoding,
+            engine="python",
+            header=0 if header else None,
+            **(plain if fmt == "txt" else {}),
+        )
     except (pd.errors.ParserError, csv.Error) as err:
         first = str(err).splitlines()[0]
+        quotes = '"' in first and fmt != "txt"  # text with quotes in it, not quoted fields
         raise DataError(
             f"{path} cannot be parsed with delimiter {delimiter!r}: {first}",
-            "set data.source.delimiter",
+            "set data.source.format=txt (quotes as plain text)"
+            if quotes
+            else "set data.source.delimiter",
         ) from None
     except LookupError:
         raise DataError(
             f"unknown encoding {spec.encoding!r} for {path}", "set data.source.encoding"
         ) from None
-    _check_delimiter(df, path, delimiter)
-    return frame_to_dataset(df, spec, str(path), _domain(spec, path))
+    if header:  # a headerless file's first row is data: its commas say nothing of the delimiter
+        _check_delimiter(df, path, delimiter)
+        if spec.header == "auto":
+            warn_if_data_like(df, str(path))
+    return df
 
 
 def _check_delimiter(df: pd.DataFrame, path: Path, delimiter: str) -> None:
@@ -77,31 +99,51 @@ def _check_delimiter(df: pd.DataFrame, path: Path, delimiter: str) -> None:
             )
 
 
-@SOURCES.register("csv")
-def load_csv(spec: DataSpec, path: Path) -> DomainDataset:
-    return _read_delimited(spec, path, ",")
+def read_frame(spec: DataSpec, path: Path, fmt: str) -> tuple[pd.DataFrame, list[str] | None]:
+    """The table a CSV/TSV/TXT/Parquet/JSONL file holds, with row ids where the rows are not
+    simply the data rows in order (JSONL skips blank lines)."""
+    if fmt in _DEFAULT_DELIMITERS:
+        return _read_delimited(spec, path, fmt), None
+    if fmt == "parquet":
+        return _read_parquet(path), None
+    if fmt == "jsonl":
+        return _read_jsonl(spec, path)
+    raise ValueError(f"not a table format: {fmt}")
 
 
-@SOURCES.register("tsv")
-def load_tsv(spec: DataSpec, path: Path) -> DomainDataset:
-    return _read_delimited(spec, path, "\t")
+def lines_of_text(spec: DataSpec, df: pd.DataFrame, fmt: str) -> DataSpec:
+    """A .txt file of one column is one text per line, unlabelled, whatever its column name."""
+    if fmt == "txt" and df.shape[1] == 1 and spec.text is None and spec.features is None:
+        return spec.model_copy(update={"text": str(df.columns[0])})
+    return spec
 
 
-@SOURCES.register("parquet")
-def load_parquet(spec: DataSpec, path: Path) -> DomainDataset:
+def _load(fmt: str) -> Callable[[DataSpec, Path], DomainDataset]:
+    def load(spec: DataSpec, path: Path) -> DomainDataset:
+        df, ids = read_frame(spec, path, fmt)
+        return frame_to_dataset(
+            df, lines_of_text(spec, df, fmt), str(path), _domain(spec, path), ids
+        )
+
+    return load
+
+
+for _fmt in TABLE_FORMATS:
+    SOURCES.register(_fmt)(_load(_fmt))
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
     _check_nonempty(path)
     try:
-        df = pd.read_parquet(path)
+        return pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for a bad file
         raise DataError(
             f"{path} is not a readable Parquet file ({type(err).__name__})",
             "check the file or set data.source.format",
         ) from None
-    return frame_to_dataset(df, spec, str(path), _domain(spec, path))
 
 
-@SOURCES.register("jsonl")
-def load_jsonl(spec: DataSpec, path: Path) -> DomainDataset:
+def _read_jsonl(spec: DataSpec, path: Path) -> tuple[pd.DataFrame, list[str]]:
     _check_nonempty(path)
     _check_utf8(path, spec.encoding)
     rows, ids = [], []
@@ -123,4 +165,4 @@ def load_jsonl(spec: DataSpec, path: Path) -> DomainDataset:
                 )
             rows.append(row)
             ids.append(f"line {number}")
-    return frame_to_dataset(pd.DataFrame(rows), spec, str(path), _domain(spec, path), ids)
+    return pd.DataFrame(rows), ids
