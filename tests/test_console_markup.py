@@ -64,3 +64,21 @@ def test_error_line_keeps_brackets(tmp_path: Path, capsys: pytest.CaptureFixture
     code = main(["audit", str(config)])
     assert code == 2
     assert "[missing].csv" in capsys.readouterr().err
+
+
+def test_domainfit_warnings_print_as_one_plain_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "sentences.tsv"
+    rows = [f"sentence number {i} reads fine.\t{i % 2}" for i in range(60)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # a fresh process: pytest records warnings, the command line shows them
+    code = "import sys; from domainfit.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "audit", str(path), "--quiet"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "looks like data" in x)
+    assert line.startswith("warning: ") and "HeaderWarning" not in done.stderr
+    assert ".py:" not in done.stderr

@@ -6,6 +6,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -519,6 +520,15 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    # formatwarning, not showwarning: pytest.warns and other recorders keep seeing the warnings
+    formatted_before, warnings.formatwarning = warnings.formatwarning, _format_warning
+    try:
+        return _run(args, debug)
+    finally:
+        warnings.formatwarning = formatted_before
+
+
+def _run(args: list[str], debug: bool) -> int:
     try:
         code = app(args=args, prog_name="domainfit", standalone_mode=False)
     except DomainfitError as err:
@@ -539,6 +549,19 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         return _internal_error(err)
     return code if isinstance(code, int) else 0
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """domainfit's own warnings are advice for the user: one plain line, not a source location."""
+    if category.__module__.startswith("domainfit."):
+        return f"warning: {message}\n"
+    return warnings._formatwarning_orig(message, category, filename, lineno, line)  # type: ignore[attr-defined]
 
 
 def _internal_error(err: Exception) -> int:
