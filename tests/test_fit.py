@@ -139,7 +139,8 @@ def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
     assert where == (tmp_path / "mlartifacts").resolve().as_uri()
     assert list((tmp_path / "mlartifacts").rglob("config.yaml"))
     # two epochs wrote two checkpoints; the finished run keeps the last (train.keep_checkpoints)
-    assert [p.name for p in (run.dir / "checkpoints").glob("step-*")] == ["step-00000004"]
+    last_step = int(json.loads((run.dir / "metrics.jsonl").read_text().splitlines()[-1])["step"])
+    assert [p.name for p in (run.dir / "checkpoints").glob("step-*")] == [f"step-{last_step:08d}"]
 
     from domainfit.cli import main
 

@@ -17,6 +17,7 @@ from typing import Any
 from domainfit.config import RunConfig
 from domainfit.io_utils import write_json_atomic
 from domainfit.models.backbone import is_pretrained
+from domainfit.progress import stage
 from domainfit.train import distributed
 
 # A probe trains a head only: the fine-tuning rate of a backbone (1e-5..1e-4) barely moves it.
@@ -71,7 +72,8 @@ def run_baselines(cfg: RunConfig, base_dir: Path | None, run_dir: Path) -> dict[
             continue
         bdir = run_dir / "baselines" / name
         if not distributed.from_main(_clear_unfinished, bdir):
-            run_fit(bcfg, base_dir, bdir, resume=False)  # every process trains it
+            with stage(f"baseline {name}"):  # the log's lines say whose they are
+                run_fit(bcfg, base_dir, bdir, resume=False)  # every process trains it
         trained[name] = bdir
     return distributed.from_main(_compare, cfg.baselines, run_dir, trained, skipped)
 

@@ -25,6 +25,7 @@ from domainfit.fit import (
     write_report,
 )
 from domainfit.io_utils import write_json_atomic
+from domainfit.progress import stage
 from domainfit.train import distributed
 
 
@@ -43,14 +44,14 @@ def run_kfold(cfg: RunConfig, base_dir: Path | None, run_dir: Path, *, resume: b
         if finished is not None:  # finished before an interruption
             runs.append(finished)
             continue
-        session = sessions.pop(i, None) or build_session(cfg, base_dir, prepared.fold(i))
-        again = distributed.from_main(_started, child)
-        if not again:
-            start_run_dir(child, cfg)
         name = f"{cfg.name}-fold-{i}"
-        runs.append(
-            train_session(session, child, resume=again, start=time.perf_counter(), name=name)
-        )
+        with stage(f"fold-{i}"):  # the log's lines say which fold (its folder's name)
+            session = sessions.pop(i, None) or build_session(cfg, base_dir, prepared.fold(i))
+            again = distributed.from_main(_started, child)
+            if not again:
+                start_run_dir(child, cfg)
+            run = train_session(session, child, resume=again, start=time.perf_counter(), name=name)
+        runs.append(run)
         sessions.clear()  # fold 0's model, if fold 0 was finished already
     summary = cv_summary(runs, run_dir)
     seconds = time.perf_counter() - start

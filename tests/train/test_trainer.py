@@ -100,7 +100,7 @@ def test_early_stopping(tmp_path: Path) -> None:
 def test_nan_guard_names_the_step(tmp_path: Path) -> None:
     data = _data()
     data.inputs["x"][40] = np.nan
-    with pytest.raises(TrainingDivergedError, match=r"loss became nan at epoch 0, optimizer step"):
+    with pytest.raises(TrainingDivergedError, match=r"loss became nan at epoch 1, optimizer step"):
         _trainer(tmp_path, CFG).fit(data, None)
 
 

@@ -91,7 +91,7 @@ def test_late_nan_guard_names_the_same_step_and_keeps_the_same_record(
             trainer.fit(data, None)
         errors.append(str(err.value).split(";")[0])
         records.append((tmp_path / name / "losses.jsonl").read_text())
-    assert errors[0] == errors[1] and errors[0].startswith("loss became nan at epoch 0")
+    assert errors[0] == errors[1] and errors[0].startswith("loss became nan at epoch 1")
     assert records[0] == records[1]
     assert records[0].splitlines()[-1].endswith('"loss": null}')
 

@@ -29,6 +29,7 @@ from domainfit.adapt.classic_tca import (
     mmd_vectors,
     row_normalize,
 )
+from domainfit.progress import track
 
 ClassifierSpec = str | Callable[[], Classifier]
 
@@ -84,7 +85,7 @@ def jda(
     pseudo: np.ndarray | None = None
     history: list[np.ndarray] = []
     zs = zt = proba = None
-    for _ in range(iterations):
+    for _ in track(range(iterations), "JDA iterations", unit="iteration"):
         a, _nu = mmd_directions(k, mmd_vectors(ns, len(t), y, pseudo), dim, lam)
         z = k @ a
         if normalize:

@@ -37,6 +37,7 @@ from domainfit.adapt.classic_align import check_pair
 from domainfit.adapt.classic_classifiers import make_classifier
 from domainfit.adapt.classic_gfk import gfk_map
 from domainfit.adapt.classic_tca import kernel_matrix, mmd_vectors, row_normalize
+from domainfit.progress import track
 
 
 @dataclass
@@ -120,7 +121,7 @@ def artl_loop(
     pseudo = init
     history: list[np.ndarray] = []
     scores = np.zeros((nt, len(classes)))
-    for _ in range(iterations):
+    for _ in track(range(iterations), "MEDA iterations", unit="iteration"):
         e = mmd_vectors(ns, nt, y, pseudo)
         w = mmd_weights(e, mu)
         scores = np.mean([s.scores(e, w, lam) for s in solvers], axis=0)

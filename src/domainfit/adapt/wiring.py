@@ -87,5 +87,6 @@ def final_scores(
     adapter: Adapter, model: torch.nn.Module, task: str, batch_size: int, device: Any
 ) -> dict[str, float]:
     """Label-free validator scores of the kept model on the unlabelled target pool."""
-    probs = model_outputs(model, adapter.validator_pool(), task, batch_size, device)
+    pool = adapter.validator_pool()
+    probs = model_outputs(model, pool, task, batch_size, device, "scoring the target pool")
     return {f"target.pool.{k}": v for k, v in validator_scores(probs).items()}

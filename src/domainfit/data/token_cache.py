@@ -31,21 +31,29 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 FORMAT = "1"  # bump when what a file holds, or how the ids are computed, changes
+# texts per tokenizer call: big enough for the fast tokenizer's parallel batches, small enough
+# that a long tokenisation reports its progress (a text's ids do not depend on its batch)
+CHUNK = 4096
 
 
 def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    """Token ids per text: one batched call (a fast tokenizer encodes the batch in Rust, in
-    parallel), without the masks and type ids the batches build themselves."""
-    if not texts:
-        return []
-    out = tokenizer(
-        list(texts),
-        truncation=True,
-        max_length=max_length,
-        return_attention_mask=False,
-        return_token_type_ids=False,
-    )
-    return list(out["input_ids"])
+    """Token ids per text: batched calls of ``CHUNK`` texts (a fast tokenizer encodes a batch in
+    Rust, in parallel), without the masks and type ids the batches build themselves."""
+    from domainfit.progress import track
+
+    rows: list[list[int]] = []
+    n = len(texts)
+    chunks = range(0, n, CHUNK)
+    for start in track(chunks, "tokenising", unit="chunk", size=lambda s: min(CHUNK, n - s)):
+        out = tokenizer(
+            list(texts[start : start + CHUNK]),
+            truncation=True,
+            max_length=max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        rows.extend(out["input_ids"])
+    return rows
 
 
 def tokenizer_fingerprint(tokenizer: Any) -> str:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from domainfit.data.loaders import Batches, EncodedSet, restore_order
+from domainfit.progress import track_batches
 
 
 @torch.no_grad()
@@ -17,13 +18,14 @@ def model_outputs(
     task: str,
     batch_size: int = 64,
     device: torch.device | str = "cpu",
+    label: str = "predicting",
 ) -> np.ndarray:
     was_training = model.training
     model.eval()
     chunks = []
     # texts shortest first (a batch pads to its longest row); rows go back in the data's order
     batches = Batches(data, batch_size, shuffle=False, bucket=True)
-    for batch in batches:
+    for batch in track_batches(batches, label):
         batch = {k: v.to(device) for k, v in batch.items() if k != "labels"}
         logits = model(batch).float()
         if task == "regression":

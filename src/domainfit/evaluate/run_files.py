@@ -42,7 +42,7 @@ def evaluate_run(
         if name.endswith(".train"):
             continue
         ds = datasets[name]
-        out = model_outputs(model, data, task, batch_size, device)
+        out = model_outputs(model, data, task, batch_size, device, f"evaluating {name}")
         y = data.labels
         frame = predictions_frame(ds.ids, y, out, task, classes)
         write_text_atomic(run_dir / "predictions" / f"{name}.csv", frame.to_csv(index=False))

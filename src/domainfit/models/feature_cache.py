@@ -97,7 +97,7 @@ def cached_feature_sets(
         path = cache_dir / f"{key}.safetensors"
         feats = _read(path, len(data))
         if feats is None:
-            feats = compute_features(encoder, data, batch_size)
+            feats = compute_features(encoder, data, batch_size, f"backbone features {name}")
             meta = {"backbone": spec, "split": name, "rows": str(len(data)), "format": FORMAT}
             _write_atomic(path, feats, {**meta, "settings": json.dumps(settings)})
         out[name] = EncodedSet({"x": feats.numpy()}, data.labels)
@@ -105,9 +105,11 @@ def cached_feature_sets(
 
 
 @torch.no_grad()
-def compute_features(encoder: nn.Module, data: EncodedSet, batch_size: int) -> torch.Tensor:
+def compute_features(
+    encoder: nn.Module, data: EncodedSet, batch_size: int, label: str = "backbone features"
+) -> torch.Tensor:
     """(N, D) float32 features in the data's order; on the GPU when there is one."""
-    from domainfit.progress import track
+    from domainfit.progress import track_batches
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     was_training, home = encoder.training, next(encoder.parameters(), torch.empty(0)).device
@@ -120,7 +122,7 @@ def compute_features(encoder: nn.Module, data: EncodedSet, batch_size: int) -> t
         batches.order = order
         chunks = [
             encoder({k: v.to(device) for k, v in b.items()}).float().cpu()
-            for b in track(batches, "backbone features", len(batches))
+            for b in track_batches(batches, label)
         ]
     finally:
         encoder.train(was_training).to(home)

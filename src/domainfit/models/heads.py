@@ -109,11 +109,11 @@ class HeadOnly(nn.Module):
 def cached_features(encoder: nn.Module, data: Any, batch_size: int) -> Any:
     """An EncodedSet of the encoder's pooled features for ``data`` (encoder in eval mode)."""
     from domainfit.data.loaders import Batches, EncodedSet
-    from domainfit.progress import track
+    from domainfit.progress import track_batches
 
     was_training = encoder.training
     encoder.eval()
     batches = Batches(data, batch_size, shuffle=False)
-    chunks = [encoder(b).float().numpy() for b in track(batches, "backbone features", len(batches))]
+    chunks = [encoder(b).float().numpy() for b in track_batches(batches, "backbone features")]
     encoder.train(was_training)
     return EncodedSet({"x": np.concatenate(chunks)}, data.labels)

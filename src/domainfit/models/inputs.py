@@ -94,7 +94,7 @@ def pixels(ds: DomainDataset, conv: ImageConvention) -> np.ndarray:
     size = conv.size
     if ds.kind == "image":
         out = np.empty((len(ds), 3, size, size), dtype=np.float32)
-        for i, path in enumerate(track(ds.inputs, f"reading {ds.domain}'s images")):
+        for i, path in enumerate(track(ds.inputs, f"reading {ds.domain}'s images", unit="image")):
             out[i] = read_image(path, conv)
         return out
     if ds.kind == "features" and "image_shape" in ds.meta:

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from domainfit.data.loaders import Batches, EncodedSet
+from domainfit.progress import track_batches
 from domainfit.train import distributed
 from domainfit.train.step_losses import align
 
@@ -32,7 +33,8 @@ def evaluate_loss_accuracy(
     # per batch: its size and device scalars, read once all batches are queued (reading each
     # batch's numbers at once would make the device finish it before the next starts)
     rows: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
-    for batch in Batches(data, batch_size, shuffle=False, rank=rank, world=world):
+    batches = Batches(data, batch_size, shuffle=False, rank=rank, world=world)
+    for batch in track_batches(batches, "validating"):
         if len(batch["labels"]) == 0:
             continue
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}

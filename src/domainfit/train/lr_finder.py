@@ -258,46 +258,26 @@ def save_plot(result: LRFindResult, path: Path) -> None:
 
 
 class SweepProgress:
-    """A bar with ETA, the current learning rate and smoothed loss, like fit's epoch bars; drawn
-    only on a terminal and never in quiet mode. Use ``update`` as ``on_step``."""
+    """The sweep's progress like fit's epochs (``domainfit.progress``): a bar with ETA, the
+    current learning rate and smoothed loss on a terminal, heartbeat lines in logs, nothing in
+    quiet mode. Use ``update`` as ``on_step``."""
 
     def __init__(self, steps: int) -> None:
         self.steps = steps
-        self.bar: Any = None
-        self.task: Any = None
+        self.phase: Any = None
+        self.metric = ""
 
     def __enter__(self) -> SweepProgress:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
+        from domainfit.progress import phase
 
-        from domainfit.progress import enabled
-
-        if enabled():
-            self.bar = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[metric]}"),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("lr-find", total=self.steps, metric="")
+        self.phase = phase("lr-find", self.steps, unit="step", bar_after=0.0)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        if self.phase is not None:
+            self.phase.close()
 
     def update(self, step: int, lr: float, loss: float) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, completed=step + 1, metric=f"lr {lr:.1e} · loss {loss:.4f}")
+        if self.phase is not None:
+            self.metric = f"lr {lr:.1e} · loss {loss:.4f}"
+            self.phase.advance(step + 1 - self.phase.done, metric=lambda: self.metric)

@@ -183,8 +183,9 @@ class Trainer:
         # the module's parameters do not change during fit (strategies only freeze them);
         # listing them once spares a walk over every submodule at every step
         self._clip_params = list(self.saved.parameters())
+        progress = TrainingProgress(self.cfg.epochs, n_batches, len(train))
         # only rank 0 draws progress
-        with silenced(self.rank != 0), TrainingProgress(self.cfg.epochs, n_batches) as bar:
+        with silenced(self.rank != 0), progress as bar:
             self.bar = bar
             while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
                 self._epoch(train, val, n_batches)
@@ -455,7 +456,7 @@ class Trainer:
             losses = [*self.state.step_losses[:step], value]
             write_step_losses(self.run_dir, losses, self.steps_per_epoch)
         raise TrainingDivergedError(
-            f"loss became {value} at epoch {epoch}, optimizer step {step} (learning rate "
+            f"loss became {value} at epoch {epoch + 1}, optimizer step {step} (learning rate "
             f"{lr:.3g}); the last good checkpoint is in {self.run_dir / 'checkpoints'}",
             "lower train.lr, keep train.clip_grad_norm on, or check the inputs for NaN/Inf",
         )
@@ -465,7 +466,9 @@ class Trainer:
         self._check_finite()  # the best model is never a diverged one
         self.losses.read(self.state)
         row: dict[str, float] = {
-            "epoch": float(self.state.epoch),
+            # counted from 1, as the console says it ("epoch 1/3"): at an epoch's end it is the
+            # epochs done, like the ``epoch`` of lr.jsonl and losses.jsonl
+            "epoch": float(self.state.epoch + 1),
             "step": float(self.state.global_step),
         }
         if self.state.loss_count:
