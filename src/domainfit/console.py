@@ -127,9 +127,23 @@ def render_diagnosis(result: Diagnosis, console: Console) -> None:
                 str(i), f"[{style}]{f.severity}[/]", f.code, escape(f.title), escape(f.fix)
             )
         console.print(table)
+        for i, f in enumerate(result.findings, 1):
+            if f.detail:
+                _render_detail(f"#{i} {f.code}: rows to review", f.detail, console)
         console.print("evidence: --json PATH writes every finding's numbers and examples")
     for check, why in result.skipped.items():
         console.print(f"[dim]not run: {escape(check)}: {escape(why)}[/]")
+
+
+def _render_detail(title: str, rows: list[dict[str, Any]], console: Console) -> None:
+    """A finding's rows to review: one column per key of its rows."""
+    table = Table(title=title, title_justify="left")
+    for key in rows[0]:
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        cells = (f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values())
+        table.add_row(*(escape(c) for c in cells))
+    console.print(table)
 
 
 def render_ranking(result: Ranking, console: Console) -> None:

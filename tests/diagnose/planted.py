@@ -74,3 +74,35 @@ def config(source: str, target: str | None = None, **train: Any) -> dict[str, An
         },
         "track": {"enabled": False},
     }
+
+
+def batch_losses(
+    steps: int = 600, batch: int = 16, seed: int = 0, wrong: float = 0.05
+) -> list[float]:
+    """A healthy per-step loss: each of ``batch`` samples is right (loss ~ Exp, shrinking as
+    training goes) or wrong (0.7 + Exp(1.5): confidently misclassified), with the error rate
+    falling from 50% to ``wrong``. Small batches then jump whenever one holds a wrong sample."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in range(steps):
+        decay = np.exp(-t / (steps / 4))
+        right = rng.random(batch) >= wrong + (0.5 - wrong) * decay
+        easy = rng.exponential(0.05 + 0.55 * decay, batch)
+        hard = 0.7 + rng.exponential(1.5, batch)
+        out.append(float(np.where(right, easy, hard).mean()))
+    return out
+
+
+def blow_ups(losses: list[float], start: int = 200, every: int = 60) -> list[float]:
+    """Every ``every`` steps from ``start`` the weights are knocked off: the loss jumps by 2 and
+    takes some 20 steps to come back, as after an oversized update."""
+    out = list(losses)
+    for s in range(start, len(out), every):
+        for k in range(min(25, len(out) - s)):
+            out[s + k] += 2.0 * float(np.exp(-k / 8))
+    return out
+
+
+def diverging(losses: list[float], start: int = 300, steps_per_e: int = 120) -> list[float]:
+    """From ``start`` the loss grows exponentially (e-fold every ``steps_per_e`` steps)."""
+    return [v * float(np.exp(max(0, t - start) / steps_per_e)) for t, v in enumerate(losses)]

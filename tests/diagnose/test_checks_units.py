@@ -12,7 +12,9 @@ import pandas as pd
 import domainfit
 from domainfit.config import ModelConfig
 from domainfit.diagnose.input_findings import image_mismatch, text_mismatch
-from domainfit.diagnose.run_findings import ineffective_lr, lr_findings, spikes
+from domainfit.diagnose.loss_curve import spikes
+from domainfit.diagnose.lr_findings import lr_findings
+from domainfit.diagnose.run_findings import ineffective_lr
 from domainfit.models.image_convention import IMAGENET_MEAN, IMAGENET_STD
 from tests.models.tiny import WORDS, save_tiny_bert
 

@@ -10,7 +10,9 @@ from domainfit.config import RunConfig
 from domainfit.data.audit import AuditReport
 from domainfit.data.audit_checks import AuditItem
 from domainfit.data.pipeline import PreparedData
+from domainfit.diagnose.advice import Suggestion, advise, as_dict, equals, one_of
 from domainfit.diagnose.findings import Finding, grade
+from domainfit.diagnose.leakage_findings import leakage
 
 # Labelled training samples per class below which fine-tuning estimates are unreliable, and
 # evaluation samples below which a 95% interval on accuracy is wider than about +-10 points.
@@ -22,10 +24,10 @@ def data_findings(report: AuditReport, prepared: PreparedData, cfg: RunConfig) -
     sizes = {d.domain: d.samples for d in report.domains}
     out: list[Finding] = []
     out += _duplicates(report, sizes, cfg)
-    out += _leakage(report, prepared)
+    out += leakage(report, prepared, cfg)
     out += _missing(report, sizes)
-    out += _imbalance(report)
-    out += _too_few(prepared)
+    out += _imbalance(report, cfg)
+    out += _too_few(prepared, cfg)
     return out
 
 
@@ -56,48 +58,6 @@ def _duplicates(report: AuditReport, sizes: dict[str, int], cfg: RunConfig) -> l
     return out
 
 
-def _leakage(report: AuditReport, prepared: PreparedData) -> list[Finding]:
-    """Exact repeats across train/val/test of one domain, or between source and target."""
-    out = []
-    for item in report.items:
-        if not item.check.startswith("leakage_") or item.count == 0:
-            continue
-        later = item.check.rsplit("_", 1)[1]
-        n_later = _part_size(prepared, item.domain, later)
-        share = item.count / max(1, n_later)
-        # any exact repeat in an evaluation set inflates its score; many make it meaningless
-        sev = grade(share, medium=0.01, high=0.05, low=0.0)
-        assert sev is not None
-        out.append(
-            Finding(
-                "split_leakage",
-                sev,
-                f"{item.count} {item.detail} in {item.domain} ({share:.1%} of {later})",
-                {
-                    "pair": item.check.removeprefix("leakage_"),
-                    "count": item.count,
-                    "share": round(share, 4),
-                },
-                "clean.drop_duplicates: true, or split.method: group with data.*.group naming "
-                "what repeats (a user, a product, a source file)",
-                score=share,
-                domain=item.domain,
-                examples=item.examples,
-            )
-        )
-    return out
-
-
-def _part_size(prepared: PreparedData, domain: str, part: str) -> int:
-    for role, ds in prepared.clean.items():
-        if ds.domain == domain and role in prepared.folds:
-            return sum(len(f[part]) for f in prepared.folds[role])
-    for ds in prepared.clean.values():
-        if ds.domain.startswith(domain) or domain.endswith(ds.domain):
-            return len(ds)
-    return 0
-
-
 def _missing(report: AuditReport, sizes: dict[str, int]) -> list[Finding]:
     out = []
     for item in _items(report, "missing_values"):
@@ -125,7 +85,7 @@ def _missing(report: AuditReport, sizes: dict[str, int]) -> list[Finding]:
     return out
 
 
-def _imbalance(report: AuditReport) -> list[Finding]:
+def _imbalance(report: AuditReport, cfg: RunConfig) -> list[Finding]:
     out = []
     for item in report.items:
         if item.check != "class_balance" or not item.data.get("counts"):
@@ -140,8 +100,19 @@ def _imbalance(report: AuditReport) -> list[Finding]:
                 sev,
                 f"largest class {ratio:.1f}x the smallest in {item.domain}",
                 {"ratio": round(ratio, 2), "counts": item.data["counts"]},
-                "judge by balanced_accuracy / f1_macro (not accuracy) and use split.method: "
-                "stratified; for severe ratios collect more of the rare classes",
+                advise(
+                    as_dict(cfg),
+                    [
+                        Suggestion("judge by balanced_accuracy / f1_macro (not accuracy)"),
+                        Suggestion(
+                            "split.method: stratified",
+                            "split.method",
+                            one_of("stratified", "auto"),
+                        ),
+                        Suggestion("for severe ratios collect more of the rare classes"),
+                    ],
+                    "",
+                ),
                 score=ratio,
                 domain=item.domain,
             )
@@ -149,7 +120,7 @@ def _imbalance(report: AuditReport) -> list[Finding]:
     return out
 
 
-def _too_few(prepared: PreparedData) -> list[Finding]:
+def _too_few(prepared: PreparedData, cfg: RunConfig) -> list[Finding]:
     out = []
     ds = prepared.clean.get("source")
     folds = prepared.folds.get("source")
@@ -182,8 +153,23 @@ def _too_few(prepared: PreparedData) -> list[Finding]:
             sev,
             "; ".join(problems) + f" in {ds.domain}",
             evidence,
-            "strategy.name: linear_probe (few samples fit a head, not a network); "
-            "split.method: kfold for evaluation with confidence intervals",
+            advise(
+                as_dict(cfg),
+                [
+                    Suggestion(
+                        "strategy.name: linear_probe (few samples fit a head, not a network)",
+                        "strategy.name",
+                        one_of("linear_probe", "frozen"),
+                    ),
+                    Suggestion(
+                        "split.method: kfold for evaluation with confidence intervals",
+                        "split.method",
+                        equals("kfold"),
+                    ),
+                ],
+                "collect more labelled samples: the config already trains a head only and "
+                "evaluates across folds",
+            ),
             score=1.0 / max(1, per_class),
             domain=ds.domain,
         )

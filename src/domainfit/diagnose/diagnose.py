@@ -12,6 +12,7 @@ from domainfit.config import RunConfig
 from domainfit.data.audit import audit_prepared
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
+from domainfit.diagnose.advice import as_dict
 from domainfit.diagnose.feature_findings import (
     MAX_ROWS,
     Labelled,
@@ -178,8 +179,27 @@ def _features(
             np.asarray(x, dtype=np.float64),
             _class_ids(sub, classes),
             [sub.ids[i] for i in range(len(sub))],
+            _shown(sub),
+            classes,
         )
     return out
+
+
+def _shown(ds: DomainDataset) -> list[str] | None:
+    """What a reviewer reads per sample: the text, the image's path, a table row's values;
+    None for bare feature vectors, whose numbers say nothing to a reader."""
+    if ds.kind == "text":
+        return ["" if t is None else str(t) for t in ds.inputs]
+    if ds.kind == "image":
+        return [str(p) for p in ds.inputs]
+    if ds.kind == "tabular":
+        return [
+            ", ".join(
+                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            )
+            for row in ds.inputs.to_dict("records")
+        ]
+    return None
 
 
 def _feature_checks(
@@ -189,7 +209,8 @@ def _feature_checks(
         return [], [], {"features": "label_noise, label_shift: classification only"}
     feats = _features(cfg, prepared, seed, bb)
     src = feats["source"]
-    found = label_noise(src, seed)
+    settings = as_dict(cfg)
+    found = label_noise(src, seed, settings)
     ran = ["label_noise"]
     skipped = {}
     tgt = feats.get("target")
@@ -197,14 +218,14 @@ def _feature_checks(
         skipped["label_shift"] = skipped["domain_gap"] = "no data.target"
         return found, ran, skipped
     n_classes = int(src.y.max()) + 1
-    found += label_shift(src, tgt, n_classes, seed)
+    found += label_shift(src, tgt, n_classes, seed, settings)
     a = cfg.adapt
     adapting = (
         None
         if not a.enabled
         else f"adapt.method: {a.method}" + (", self-training" if a.self_training.enabled else "")
     )
-    found += domain_gap(src, tgt, seed, adapting)
+    found += domain_gap(src, tgt, seed, adapting, settings)
     return found, [*ran, "label_shift", "domain_gap"], skipped
 
 

@@ -8,11 +8,15 @@ measure the data, not a model choice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from domainfit.diagnose.advice import Suggestion, advise, one_of
 from domainfit.diagnose.findings import Finding, grade
+from domainfit.diagnose.shift_advice import domain_gap_fix, label_shift_fix
 
 FOLDS = 5
 MAX_ROWS = 4000  # per domain, subsampled (seeded) above this: the checks are statistics
@@ -21,12 +25,16 @@ CONFIDENT_SHARE = 0.6  # of cross-validated errors, below which label_noise drop
 
 @dataclass
 class Labelled:
-    """One domain's features with integer labels (-1: unlabelled) and sample ids."""
+    """One domain's features with integer labels (-1: unlabelled) and sample ids; ``shown``:
+    what a reviewer reads for each sample (its text or image path), ``classes``: the label
+    names the integers stand for."""
 
     domain: str
     x: np.ndarray
     y: np.ndarray
     ids: list[str]
+    shown: list[str] | None = None
+    classes: list[str] | None = None
 
     @property
     def labelled(self) -> np.ndarray:
@@ -67,7 +75,18 @@ def confident_disagreements(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.flatnonzero(above.any(axis=1))
 
 
-def label_noise(src: Labelled, seed: int = 0) -> list[Finding]:
+def label_noise(
+    src: Labelled, seed: int = 0, cfg: Mapping[str, Any] | None = None
+) -> list[Finding]:
+    """Confident-learning suspects, each judged "label looks wrong" or "model gets it wrong"
+    by the rule in :mod:`label_review`; the most contradicted are listed in the detail."""
+    from domainfit.diagnose.label_review import (
+        LABEL_WRONG,
+        neighbour_agreement,
+        review_rows,
+        verdicts,
+    )
+
     keep = src.labelled
     x, y = src.x[keep], src.y[keep]
     if len(y) < 2 * FOLDS or len(np.unique(y)) < 2:
@@ -86,32 +105,73 @@ def label_noise(src: Labelled, seed: int = 0) -> list[Finding]:
         return []
     if confident_share < CONFIDENT_SHARE:
         sev = {"high": "medium", "medium": "low", "low": "low"}[sev]  # type: ignore[assignment]
-    ids = [src.ids[i] for i in np.flatnonzero(keep)[suspects]]
-    order = np.argsort(probs[suspects, y[suspects]])  # most contradicted first
+    agree = neighbour_agreement(x, y, suspects, probs[suspects].argmax(1))
+    verdict = verdicts(probs, y, suspects, agree)
+    wrong = verdict.count(LABEL_WRONG)
+    hard = len(verdict) - wrong
+    rows = np.flatnonzero(keep)
+    ids = [src.ids[i] for i in rows]
+    shown = [src.shown[i] for i in rows] if src.shown is not None else None
+    detail = review_rows(suspects, probs, y, agree, verdict, ids, shown, src.classes)
     return [
         Finding(
             "label_noise",
             sev,
             f"about {rate:.0%} of {src.domain}'s labels are confidently contradicted by its "
-            "features",
+            f"features: {wrong} look mislabelled, {hard} look like hard examples the model "
+            "gets wrong",
             {
                 "estimated_noise_rate": round(rate, 4),
                 "suspects": len(suspects),
+                "label_looks_wrong": wrong,
+                "model_gets_it_wrong": hard,
                 "cv_accuracy": round(accuracy, 4),
                 "confident_share_of_errors": round(confident_share, 4),
                 "labelled": len(y),
             },
-            "review the listed samples' labels (most contradicted first); meanwhile train "
-            "fewer parameters (strategy.name: linear_probe or lora) and stop on validation "
-            "loss (train.early_stopping): both memorise fewer wrong labels",
+            _noise_fix(cfg or {}, wrong),
             score=rate,
             domain=src.domain,
-            examples=[ids[i] for i in order[:10]],
+            examples=[r["id"] for r in detail],
+            detail=detail,
         )
     ]
 
 
-def label_shift(src: Labelled, tgt: Labelled, n_classes: int, seed: int = 0) -> list[Finding]:
+def _noise_fix(cfg: Mapping[str, Any], wrong: int) -> str:
+    review = (
+        "review the listed samples' labels, those marked 'label looks wrong' first"
+        if wrong
+        else "the suspects look like hard examples, not wrong labels: check them for "
+        "ambiguous or overlapping classes before relabelling anything"
+    )
+    return advise(
+        cfg,
+        [
+            Suggestion(review),
+            Suggestion(
+                "meanwhile train fewer parameters (strategy.name: linear_probe or lora), which "
+                "memorise fewer wrong labels",
+                "strategy.name",
+                one_of("linear_probe", "lora", "frozen"),
+            ),
+            Suggestion(
+                "stop on validation loss (train.early_stopping)",
+                "train.early_stopping",
+                lambda v: True,
+            ),
+        ],
+        review,
+    )
+
+
+def label_shift(
+    src: Labelled,
+    tgt: Labelled,
+    n_classes: int,
+    seed: int = 0,
+    cfg: Mapping[str, Any] | None = None,
+) -> list[Finding]:
     """Class priors of source vs target: observed where the target file has labels, else
     estimated without them by black-box shift estimation (Lipton et al. 2018)."""
     from domainfit.diagnose.shift_stats import bbse_target_priors
@@ -150,9 +210,7 @@ def label_shift(src: Labelled, tgt: Labelled, n_classes: int, seed: int = 0) -> 
             f"class priors differ between {src.domain} and {tgt.domain} (total variation "
             f"{tv:.2f}, {'observed' if observed is not None else 'estimated'})",
             evidence,
-            "report balanced_accuracy; prefer adapt.self_training (class-balanced) or "
-            "adapt.method: cdan over dann/coral/mmd, which align marginal features and hurt "
-            "when the class mix differs (Zhao et al. 2019); add data.target_labels if you can",
+            label_shift_fix(cfg or {}),
             score=tv,
             domain=tgt.domain,
         )
@@ -176,7 +234,11 @@ def _beyond_sampling_noise(
 
 
 def domain_gap(
-    src: Labelled, tgt: Labelled, seed: int = 0, adapting: str | None = None
+    src: Labelled,
+    tgt: Labelled,
+    seed: int = 0,
+    adapting: str | None = None,
+    cfg: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Proxy A-distance and MMD between the domains, against the same statistics between two
     halves of the source: a gap is only a gap if it exceeds that floor."""
@@ -205,16 +267,7 @@ def domain_gap(
                 "mmd2_within_source": round(gap.mmd2_within, 6),
                 "ratio": round(ratio, 2),
             },
-            (
-                f"measured on the starting backbone; the run adapts ({adapting}): keep "
-                "baselines: [source_only] to see whether that closes it, raise adapt.weight or "
-                "try adapt.method: cdan if not; a few target labels (data.target_labels: 50) "
-                "help most"
-                if adapting
-                else "adapt.method: dann (or coral / mmd) with data.target as the unlabelled "
-                "pool; train deeper layers (strategy.name: full or layerwise_lr, not "
-                "linear_probe); a few labelled target samples (data.target_labels: 50) help most"
-            ),
+            domain_gap_fix(cfg or {}, adapting),
             score=gap.pad,
             domain=tgt.domain,
         )

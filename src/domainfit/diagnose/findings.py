@@ -48,6 +48,8 @@ class Finding:
     score: float = 0.0  # ranks findings of one severity: larger is worse
     domain: str | None = None
     examples: list[str] = field(default_factory=list)
+    # rows a user reviews one by one (same keys in each); console and report show them as a table
+    detail: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:

@@ -50,14 +50,21 @@ def text_mismatch(ds: DomainDataset, tokenizer: Any, cfg: ModelConfig) -> list[F
     sev_t = grade(truncated, medium=0.25, high=0.6, low=0.1)
     if sev_t is not None:
         longer = min(512, int(np.percentile(lengths, 90)))
+        # at the 512 positions of BERT-sized models already: a longer limit is no fix
+        fix = (
+            f"model.max_length: {longer} (covers 90% of the texts; costs time linearly)"
+            if longer > cfg.max_length
+            else f"model.max_length is already {cfg.max_length}, all a 512-position backbone "
+            "reads: shorten the texts to the part that carries the label, or pick a "
+            "long-context backbone"
+        )
         out.append(
             Finding(
                 "input_mismatch",
                 sev_t,
                 f"{truncated:.0%} of {ds.domain}'s texts are cut at {cfg.max_length} tokens",
                 evidence,
-                f"model.max_length: {max(longer, cfg.max_length)} (covers 90% of the texts; "
-                "costs time linearly)",
+                fix,
                 score=truncated,
                 domain=ds.domain,
             )

@@ -9,23 +9,23 @@ against chance, ln(number of classes): the loss of a model that learnt nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from domainfit.diagnose.advice import Suggestion, advise, equals, one_of
 from domainfit.diagnose.findings import Finding, grade
+from domainfit.diagnose.lr_findings import lr_findings
 from domainfit.report.runfolder import RunFolder
-
-SPIKE_FACTOR = 2.5  # a step's loss this many times the running median before it
-SPIKE_WINDOW = 20
 
 
 def run_findings(run: RunFolder, plan: list[dict[str, Any]] | None) -> list[Finding]:
     losses = run.step_losses
     chance = math.log(len(run.classes)) if not run.is_regression and run.classes else None
     out: list[Finding] = []
-    out += lr_findings(losses, chance, plan)
-    out += fit_findings(run.history, losses, chance, plan)
+    out += lr_findings(losses, chance, plan, run.config)
+    out += fit_findings(run.history, losses, chance, plan, run.config)
     if plan is not None:
         out += ineffective_lr(run.lr_history, plan)
     out += validator_findings(run.config, run.classes, run.is_regression)
@@ -37,125 +37,14 @@ def run_findings(run: RunFolder, plan: list[dict[str, Any]] | None) -> list[Find
     return out
 
 
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else float("nan")
-
-
-def spikes(losses: list[float]) -> list[int]:
-    """Steps whose loss exceeds SPIKE_FACTOR x the median of the SPIKE_WINDOW steps before."""
-    out = []
-    for i in range(SPIKE_WINDOW, len(losses)):
-        ref = float(np.median(losses[i - SPIKE_WINDOW : i]))
-        if losses[i] > SPIKE_FACTOR * ref and losses[i] - ref > 0.1:
-            out.append(i)
-    return out
-
-
-def lr_findings(
-    raw: list[float | None], chance: float | None, plan: list[dict[str, Any]] | None
-) -> list[Finding]:
-    if not raw:
-        return []
-    if any(v is None or not math.isfinite(v) for v in raw):
-        step = next(i for i, v in enumerate(raw) if v is None or not math.isfinite(v))
-        return [
-            Finding(
-                "lr_too_high",
-                "high",
-                f"the loss became NaN/infinite at optimizer step {step}",
-                {"step": step, "last_finite": [v for v in raw[:step]][-5:]},
-                "train.lr: 10x lower (domainfit lr-find CONFIG suggests one); keep "
-                "train.clip_grad_norm: 1.0; check the inputs for NaN/Inf",
-                score=10.0,
-            )
-        ]
-    losses = [float(v) for v in raw if v is not None]
-    n = len(losses)
-    head = max(1, min(10, n // 10))
-    start, end = _mean(losses[:head]), _mean(losses[-max(1, n // 10) :])
-    found = spikes(losses)
-    unfreezes = _unfreeze_steps(plan, n, losses)
-    after_unfreeze = [s for s in found if any(0 <= s - u < SPIKE_WINDOW for u in unfreezes)]
-    out = []
-    # too high: training ends no better than it began and no better than chance, or spikes
-    stuck = chance is not None and end >= 0.9 * chance and end >= 0.95 * start and n >= 20
-    bumpy = np.std(np.diff(losses)) / max(1e-8, abs(end)) if n > 2 else 0.0
-    if stuck and (found or bumpy > 0.3 or start < 0.9 * chance):
-        sev = "high"
-    elif len(found) >= 3 or after_unfreeze:
-        sev = "medium"
-    elif found:
-        sev = "low"
-    else:
-        sev = None
-    if sev is not None:
-        where = f", {len(after_unfreeze)} right after an unfreeze" if after_unfreeze else ""
-        out.append(
-            Finding(
-                "lr_too_high",
-                sev,  # type: ignore[arg-type]
-                f"training loss ends at {end:.3f} from {start:.3f} with {len(found)} spikes"
-                + where,
-                {
-                    "start_loss": round(start, 4),
-                    "end_loss": round(end, 4),
-                    "chance_loss": round(chance, 4) if chance else None,
-                    "spikes": len(found),
-                    "spike_steps": found[:10],
-                    "spikes_after_unfreeze": len(after_unfreeze),
-                    "step_to_step_variation": round(float(bumpy), 3),
-                },
-                "train.lr: 3-10x lower (domainfit lr-find CONFIG); with unfreezing, "
-                "strategy.lr_factor: 0.1 and train.warmup_ratio: 0.1",
-                score=len(found) + (5.0 if sev == "high" else 0.0),
-            )
-        )
-        return out
-    # too low: a smooth curve that hardly descends while far from a good fit
-    drop = (start - end) / max(1e-8, abs(start))
-    if n >= 20 and drop < 0.05 and (chance is None or end > 0.5 * chance):
-        out.append(
-            Finding(
-                "lr_too_low",
-                "medium" if drop < 0.02 else "low",
-                f"training loss moved {drop:.1%} over {n} steps ({start:.3f} -> {end:.3f})",
-                {
-                    "start_loss": round(start, 4),
-                    "end_loss": round(end, 4),
-                    "relative_drop": round(drop, 4),
-                    "steps": n,
-                },
-                "train.lr: 10x higher (domainfit lr-find CONFIG suggests one), or more "
-                "train.epochs",
-                score=1.0 - drop,
-            )
-        )
-    return out
-
-
-def _unfreeze_steps(plan: list[dict[str, Any]] | None, n: int, losses: list[float]) -> list[int]:
-    """Optimizer steps at which a group starts training (from the plan's epochs)."""
-    if not plan:
-        return []
-    epochs = max(len(r.get("epochs") or []) for r in plan)
-    if epochs < 2:
-        return []
-    per_epoch = max(1, n // epochs)
-    out = set()
-    for r in plan:
-        e = r.get("epochs") or []
-        for k in range(1, len(e)):
-            if e[k] is not None and e[k - 1] is None:
-                out.add(k * per_epoch)
-    return sorted(out)
-
-
 def fit_findings(
     history: list[dict[str, Any]],
     losses: list[float | None],
     chance: float | None,
     plan: list[dict[str, Any]] | None,
+    cfg: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
+    cfg = cfg or {}
     out: list[Finding] = []
     rows = [r for r in history if "train.loss" in r]
     if not rows:
@@ -182,9 +71,27 @@ def fit_findings(
                         "val_loss_last": round(val[-1], 4),
                         "train_loss_last": round(train[-1], 4),
                     },
-                    f"train.early_stopping: {{metric: val.loss, patience: 1}} or train.epochs: "
-                    f"{best + 1}; more regularisation (regularize.l2_sp, weight_decay, dropout) "
-                    "or fewer trained parameters (strategy.name: lora)",
+                    advise(
+                        cfg,
+                        [
+                            Suggestion(
+                                "train.early_stopping: {metric: val.loss, patience: 1} or "
+                                f"train.epochs: {best + 1}",
+                                "train.early_stopping",
+                                lambda v: True,
+                            ),
+                            Suggestion(
+                                "more regularisation (regularize.l2sp, train.weight_decay, "
+                                "regularize.dropout)"
+                            ),
+                            Suggestion(
+                                "fewer trained parameters (strategy.name: lora)",
+                                "strategy.name",
+                                one_of("lora", "linear_probe", "frozen", "bitfit"),
+                            ),
+                        ],
+                        "",
+                    ),
                     score=rise,
                 )
             )
@@ -203,8 +110,23 @@ def fit_findings(
                     sev,
                     f"final training loss {end:.3f} is {ratio:.0%} of chance ({chance:.3f})",
                     {"train_loss_last": round(end, 4), "chance_loss": round(chance, 4)},
-                    "more train.epochs or a higher train.lr; train more of the network "
-                    "(strategy.name: full) or a larger head (model.head.type: mlp)",
+                    advise(
+                        cfg,
+                        [
+                            Suggestion("more train.epochs or a higher train.lr"),
+                            Suggestion(
+                                "train more of the network (strategy.name: full)",
+                                "strategy.name",
+                                equals("full"),
+                            ),
+                            Suggestion(
+                                "a larger head (model.head.type: mlp)",
+                                "model.head.type",
+                                equals("mlp"),
+                            ),
+                        ],
+                        "",
+                    ),
                     score=ratio,
                 )
             )
@@ -345,9 +267,9 @@ def validator_findings(
 
 NEGATIVE_FIX = {
     "scratch": "pretraining does not help here: compare backbones with domainfit rank, or "
-    "train more of the network (strategy.name: full) with regularize.l2_sp off",
+    "train more of the network (strategy.name: full) with regularize.l2sp off",
     "linear_probe": "fine-tuning damages the pretrained features: lower train.lr (10x), "
-    "strategy.name: layerwise_lr or lora, regularize.l2_sp, fewer train.epochs",
+    "strategy.name: layerwise_lr or lora, regularize.l2sp, fewer train.epochs",
     "source_only": "the adaptation hurts: lower adapt.weight (0.1), adapt.select: im, check "
     "label_shift (marginal alignment misleads when class priors differ)",
 }
