@@ -138,9 +138,11 @@ def test_tracking_contents(tmp_path: Path, bert_dir: Path) -> None:
     where = client.get_experiment_by_name("tests").artifact_location
     assert where == (tmp_path / "mlartifacts").resolve().as_uri()
     assert list((tmp_path / "mlartifacts").rglob("config.yaml"))
-    # two epochs wrote two checkpoints; the finished run keeps the last (train.keep_checkpoints)
-    last_step = int(json.loads((run.dir / "metrics.jsonl").read_text().splitlines()[-1])["step"])
-    assert [p.name for p in (run.dir / "checkpoints").glob("step-*")] == [f"step-{last_step:08d}"]
+    # two epochs wrote two checkpoints; the finished run keeps its best model only (by default)
+    assert not (run.dir / "checkpoints").exists()
+    assert (run.dir / "model" / "model.safetensors").is_file()
+    with pytest.raises(ConfigError, match="kept no checkpoint to resume from"):
+        domainfit.fit(resume=run.dir)
 
     from domainfit.cli import main
 

@@ -81,6 +81,7 @@ def fit(
         run_dir = Path(resume)
         if not (run_dir / "config.yaml").is_file():
             raise ConfigError(f"{run_dir} is not a run folder (no config.yaml)", "check --resume")
+        _check_resumable(run_dir)
         cfg = load_config(run_dir / "config.yaml", overrides)
         return _with_baselines(cfg, None, run_fit(cfg, None, run_dir, resume=True))
     if config is None:
@@ -90,6 +91,20 @@ def fit(
     if run_dir.exists():
         raise ConfigError(f"output folder {run_dir} already exists", "choose another --out")
     return _with_baselines(cfg, base_dir, run_fit(cfg, base_dir, run_dir, resume=False))
+
+
+def _check_resumable(run_dir: Path) -> None:
+    """A finished run prunes its checkpoints (train.keep_checkpoints): resuming it then would
+    silently train again from step 0 inside the finished folder."""
+    from domainfit.train.checkpoint import latest_checkpoint
+
+    if (run_dir / "folds").is_dir():  # k-fold: finished folds are skipped, not resumed
+        return
+    if (run_dir / "run.json").is_file() and latest_checkpoint(run_dir / "checkpoints") is None:
+        raise ConfigError(
+            f"{run_dir} has finished and kept no checkpoint to resume from",
+            "start a new run (train.keep_checkpoints: 1 keeps the last one for continuing)",
+        )
 
 
 def _with_baselines(cfg: RunConfig, base_dir: Path | None, run: FitRun) -> FitRun:

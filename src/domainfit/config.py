@@ -304,11 +304,12 @@ class TrainConfig(StrictModel):
         None, ge=1, description="also checkpoint every N optimizer steps (default: each epoch)"
     )
     keep_checkpoints: int = Field(
-        1,
+        0,
         ge=0,
-        description="resume checkpoints kept once the run has finished (the best model is in "
-        "model/ either way; 0: none); while training the two newest are kept, so a crash "
-        "mid-write leaves one to fall back to. diagnose --check-resume needs 2",
+        description="full checkpoints (weights, optimizer, RNG) kept once the run has finished; "
+        "its best model stays in model/ either way. A MiniLM checkpoint is 259 MB; 1 lets "
+        "--resume continue a finished run, diagnose --check-resume needs 2. While training "
+        "the two newest are kept, so a crash always leaves one to resume from",
     )
     eval_every_steps: int | None = Field(
         None, ge=1, description="also validate every N optimizer steps (default: each epoch)"
