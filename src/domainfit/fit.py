@@ -50,7 +50,7 @@ from domainfit.models.inputs import input_encoder
 from domainfit.models.specs import parse_spec
 from domainfit.models.start_weights import image_inputs_of, warn_random_start
 from domainfit.predict_input import class_names
-from domainfit.progress import silenced
+from domainfit.progress import say, silenced
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train import distributed
@@ -137,8 +137,11 @@ def build_model(cfg: RunConfig, prepared: PreparedData) -> ModelParts:
 def prepare_data(cfg: RunConfig, base_dir: Path | None) -> PreparedData:
     if cfg.model is None:
         raise ConfigError("fit needs a model section", "set model.backbone, e.g. minilm")
+    say("reading and splitting the data")
     prepared = clean_and_split(load_domains(cfg, base_dir), cfg)
     check_trainable(prepared)
+    sizes = {role: len(ds) for role, ds in prepared.clean.items()}
+    say("data: " + ", ".join(f"{role} {n} rows" for role, n in sizes.items()))
     return prepared
 
 
@@ -147,6 +150,7 @@ def build_session(
 ) -> Session:
     """``prepared`` (one fold of it, for k-fold runs) saves loading the data again."""
     prepared = prepared if prepared is not None else prepare_data(cfg, base_dir)
+    say(f"loading backbone {cfg.model.backbone if cfg.model else ''}")
     parts = build_model(cfg, prepared)
     warn_random_start(cfg.model, parts.backbone)
     audio = is_audio(prepared.clean["source"])
