@@ -133,7 +133,7 @@ track: {{uri: sqlite:///{root / "mlflow.db"}}}
         step("audit", ["audit", str(config)]),
         step("fit source only", ["fit", str(config), "--out", str(src)]),
         step("fit mmd", ["fit", str(config), *mmd_sets, "--out", str(mmd)]),
-        step("diagnose", ["diagnose", "--run", str(mmd)]),
+        step("diagnose", ["diagnose", "--run", str(mmd), "--json", str(root / "diagnose.json")]),
         step("report", ["report", str(mmd), str(src), "--out", str(root / "compare.html")]),
         step(
             "predict file",
@@ -150,11 +150,16 @@ track: {{uri: sqlite:///{root / "mlflow.db"}}}
         name: json.loads((root / name / "metrics.json").read_text())
         for name in ("source_only", "mmd")
     }
-    diag = steps[3]["stdout"]
+    findings = json.loads((root / "diagnose.json").read_text())["findings"]
+    # the transductive pool is the target's test set by design; repeats inside the source
+    # (a sentence such as "Great product!" twice) are still worth a low finding
+    target_leaks = [
+        f for f in findings if f["code"] == "split_leakage" and f.get("domain") == "books"
+    ]
     preds = (root / "stdin.csv").read_text(encoding="utf-8") if steps[6]["exit_code"] == 0 else ""
     checks = {
         "every step exit 0": all(s["exit_code"] == 0 for s in steps),
-        "no split_leakage under transductive": "split_leakage" not in diag,
+        "no target split_leakage under transductive": not target_leaks,
         "predict keeps the text and class names": "[sadly]" in preds and "p:1" in preds,
         "fit shows progress within 30 s": all(
             (s["first_stderr_line_s"] or 1e9) < 30 for s in steps[1:3]

@@ -93,6 +93,11 @@ def run_diagnosis(
                 skipped["nondeterministic_resume"] = why
         else:
             skipped["nondeterministic_resume"] = "replays a checkpoint interval: --check-resume"
+        from domainfit.diagnose.adapt_collapse import explain_collapse
+        from domainfit.report.runfolder import RunFolder
+
+        run = RunFolder(run_dir)
+        found = explain_collapse(found, run.config, run.history)
     return Diagnosis(ranked(found), ran, skipped)
 
 
