@@ -72,6 +72,7 @@ def step(name: str, argv: list[str], stdin: str | None = None) -> dict[str, Any]
     )
     first: list[float] = []
     err_lines: list[str] = []
+    out_parts: list[str] = []
 
     def read_err() -> None:
         assert proc.stderr is not None
@@ -81,10 +82,21 @@ def step(name: str, argv: list[str], stdin: str | None = None) -> dict[str, Any]
             err_lines.append(line.rstrip("\n"))
             print("   " + line.rstrip("\n"), flush=True)
 
-    reader = threading.Thread(target=read_err)
-    reader.start()
-    out, _ = proc.communicate(stdin)
-    reader.join()
+    def read_out() -> None:
+        assert proc.stdout is not None
+        out_parts.append(proc.stdout.read())
+
+    # one reader per stream (communicate() would read stderr too and steal its lines)
+    readers = [threading.Thread(target=read_err), threading.Thread(target=read_out)]
+    for r in readers:
+        r.start()
+    if proc.stdin is not None:
+        proc.stdin.write(stdin or "")
+        proc.stdin.close()
+    proc.wait()
+    for r in readers:
+        r.join()
+    out = "".join(out_parts)
     seconds = time.perf_counter() - start
     print(out, flush=True)
     return {
