@@ -82,3 +82,18 @@ def test_domainfit_warnings_print_as_one_plain_line(tmp_path: Path) -> None:
     line = next(x for x in done.stderr.splitlines() if "looks like data" in x)
     assert line.startswith("warning: ") and "HeaderWarning" not in done.stderr
     assert ".py:" not in done.stderr
+
+
+def test_tables_in_a_pipe_are_not_folded_to_80_columns(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    code = "import sys; from domainfit.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "datasets"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    widest = max(len(line) for line in done.stdout.splitlines())
+    assert 80 < widest <= 160

@@ -29,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
 )
 err_console = Console(stderr=True)
+LOG_WIDTH = 160  # columns of the tables written to a pipe or a file
 
 SetOpt = Annotated[
     list[str] | None,
@@ -341,10 +342,16 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for a in args if a != "--debug"]
     # formatwarning, not showwarning: pytest.warns and other recorders keep seeing the warnings
     formatted_before, warnings.formatwarning = warnings.formatwarning, _format_warning
+    # a log file has no width: rich would fold tables into 80 columns, names 3 letters wide
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    if wide:
+        os.environ["COLUMNS"] = str(LOG_WIDTH)
     try:
         return _run(args, debug)
     finally:
         warnings.formatwarning = formatted_before
+        if wide:
+            os.environ.pop("COLUMNS", None)
 
 
 def _run(args: list[str], debug: bool) -> int:
