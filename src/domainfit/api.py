@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from domainfit.errors import ConfigError
 from domainfit.fit import FitRun, Session, run_fit
 from domainfit.io_utils import write_json_atomic
 from domainfit.rank.ranking import Ranking
+from domainfit.run_dirs import free_run_dir, stamped
 from domainfit.train.lr_finder import LRFindResult
 
 DataLike = DomainDataset | pd.DataFrame | str | tuple[Any, Any]
@@ -76,21 +76,28 @@ def fit(
     out: str | Path | None = None,
 ) -> FitRun:
     """Train one run. ``resume=RUN_DIR`` continues a stopped run from its last checkpoint with
-    the config saved in it; the result is the same as if it had never stopped."""
+    the config saved in it; the result is the same as if it had never stopped. What a resume
+    may change (``overrides``, or ``config`` if given) is in ``domainfit.resume``."""
     if resume is not None:
+        from domainfit.resume import resume_config
+
         run_dir = Path(resume)
         if not (run_dir / "config.yaml").is_file():
             raise ConfigError(f"{run_dir} is not a run folder (no config.yaml)", "check --resume")
+        if out is not None:
+            raise ConfigError(f"--out does not apply to --resume ({run_dir})", "drop --out")
         _check_resumable(run_dir)
-        cfg = load_config(run_dir / "config.yaml", overrides)
+        cfg = resume_config(run_dir, config, overrides)  # checks the checkpoint before any data
         return _with_baselines(cfg, None, run_fit(cfg, None, run_dir, resume=True))
     if config is None:
         raise ConfigError("fit needs a config", "pass a YAML path or a dict")
     cfg, base_dir = _config(config, None, overrides)
     run_dir = Path(out) if out is not None else default_run_dir(cfg.name)
-    if run_dir.exists():
+    if out is not None and run_dir.exists():
         raise ConfigError(f"output folder {run_dir} already exists", "choose another --out")
-    return _with_baselines(cfg, base_dir, run_fit(cfg, base_dir, run_dir, resume=False))
+    # a default name may be taken by a run started in the same second: run_fit moves it on
+    run = run_fit(cfg, base_dir, run_dir, resume=False, unique=out is None)
+    return _with_baselines(cfg, base_dir, run)
 
 
 def _check_resumable(run_dir: Path) -> None:
@@ -337,8 +344,10 @@ def model_start(config: ConfigLike, *, overrides: list[str] | None = None) -> di
     cfg, _ = _config(config, None, overrides)
     if cfg.model is None:
         raise ConfigError("inspect needs a model section", "set model.backbone, e.g. minilm")
-    if parse_spec(cfg.model.backbone).kind == "mlp":
-        return {"backbone": cfg.model.backbone, "weights_source": None, "random_start": False}
+    if parse_spec(cfg.model.backbone).kind == "mlp":  # built to the data's width: not here
+        model = cfg.model
+        source = f"file {model.weights}" if model.weights and model.pretrained else None
+        return {"backbone": model.backbone, "weights_source": source, "random_start": False}
     return start_facts(cfg.model, load_backbone(cfg.model))
 
 
@@ -400,7 +409,9 @@ def sweep(config: ConfigLike, **kwargs: Any) -> Any:
 
 
 def default_run_dir(name: str) -> Path:
-    return Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """``runs/<name>-<time>``, or ``-2``, ``-3``... after it when taken (not yet reserved:
+    ``fit`` reserves it atomically when the run starts)."""
+    return free_run_dir(stamped(name))
 
 
 def _config(

@@ -51,6 +51,7 @@ from domainfit.models.specs import parse_spec
 from domainfit.models.start_weights import image_inputs_of, warn_random_start
 from domainfit.predict_input import class_names
 from domainfit.progress import say, silenced
+from domainfit.run_dirs import claim_run_dir, released_on_failure
 from domainfit.strategies import Strategy, strategy_class
 from domainfit.track.mlflow_tracker import Tracker
 from domainfit.train import distributed
@@ -237,12 +238,20 @@ def run_fit(
     *,
     resume: bool,
     watch: WatchFn | None = None,
+    unique: bool = False,
 ) -> FitRun:
+    """``unique``: ``run_dir`` is a default name, and a taken one moves on to ``name-2``..."""
     distributed.init()
     distributed.check_batch_size(cfg.train.batch_size)
-    # the default folder's name holds the time, which may differ between processes: rank 0's
-    run_dir = distributed.from_main(Path, run_dir)
-    with silenced(not distributed.is_main()):
+    # rank 0 picks the folder (the default name holds the time, which may differ between
+    # processes) and reserves a new run's at once: a clash shows now, not after minutes of loading
+    if resume:
+        run_dir = distributed.from_main(Path, run_dir)
+    else:
+        distributed.barrier()  # every process has checked that an --out folder is new (api.fit)
+        run_dir = distributed.from_main(claim_run_dir, run_dir, unique)
+    fresh = not resume and distributed.is_main()
+    with silenced(not distributed.is_main()), released_on_failure(run_dir, fresh):
         if cfg.split.method == "kfold":
             from domainfit.fit_kfold import run_kfold
 
@@ -258,10 +267,11 @@ def run_fit(
 
 
 def start_run_dir(run_dir: Path, cfg: RunConfig) -> None:
-    # every process has checked that the folder is new (api.fit) before rank 0 creates it
+    # run_fit has reserved a run's folder (a k-fold child's is made here); the barrier keeps
+    # every process from writing before rank 0 has
     distributed.barrier()
     if distributed.is_main():
-        run_dir.mkdir(parents=True, exist_ok=False)
+        run_dir.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from domainfit.config import RunConfig
 from domainfit.data import audit_checks as checks
+from domainfit.data import label_search
 from domainfit.data.audit_checks import AuditItem
 from domainfit.data.clean import CleanAction
 from domainfit.data.dataset import DomainDataset
@@ -68,7 +69,8 @@ def audit_prepared(prepared: PreparedData, cfg: RunConfig) -> AuditReport:
     items: list[AuditItem] = []
     summaries = []
     for role, ds in prepared.raw.items():
-        items += audit_domain(ds, cfg)
+        unlabelled = label_search.audit_item(role, ds)  # first: it decides what can train
+        items += ([unlabelled] if unlabelled else []) + audit_domain(ds, cfg)
         summaries.append(_summary(role, ds))
     if "target" in prepared.raw:
         items += _cross_domain(prepared.raw["source"], prepared.raw["target"], cfg)

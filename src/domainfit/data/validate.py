@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domainfit.data.audit_checks import class_counts
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.label_search import no_labels_error
 from domainfit.data.pipeline import PreparedData
 from domainfit.errors import DataError
 
@@ -14,10 +15,7 @@ def check_trainable(prepared: PreparedData) -> None:
         _no_corrupt_files(ds)
         _no_empty_columns(ds)
     if not src.has_labels:
-        raise DataError(
-            f"the source domain {src.domain} has no labels ({src.origin})",
-            "set data.source.label to the label column",
-        )
+        raise no_labels_error(src)  # names the columns looked for and those there are
     if prepared.task == "classification":
         counts = class_counts(src)
         if len(counts) < 2:

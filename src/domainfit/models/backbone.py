@@ -90,10 +90,12 @@ def checkpointing_refused(what: str) -> ConfigError:
 def is_pretrained(cfg: ModelConfig) -> bool:
     """Whether the backbone starts from learnt weights: Hugging Face, local and named models
     load them; timm and torchvision ones only from ``model.weights`` or an allowed download;
-    ``mlp`` and ``model.pretrained: false`` never."""
+    ``mlp`` only from ``model.weights``; ``model.pretrained: false`` never."""
     kind = parse_spec(cfg.backbone).kind
-    if kind == "mlp" or not cfg.pretrained:
+    if not cfg.pretrained:
         return False
+    if kind == "mlp":
+        return cfg.weights is not None
     if kind in ("timm", "torchvision"):
         return cfg.weights is not None or cfg.allow_download
     return True

@@ -1,8 +1,10 @@
 """``mlp`` / ``mlp:<w1>,<w2>,...``: a feature extractor trained from scratch, for tables and
 feature arrays (Office-Caltech SURF, the Amazon reviews' 5000-d features).
 
-There is nothing pretrained to load: the input width comes from the preprocessed training data,
-so ``fit`` passes it in (and ``predict`` reads it back from ``model.json``).
+Nothing pretrained exists for it, but ``model.weights`` may name a finished mlp run's
+``model/model.safetensors`` (or a saved ``MLPEncoder`` state dict) to continue from. The input
+width comes from the preprocessed training data, so ``fit`` passes it in (and ``predict`` reads
+it back from ``model.json``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from domainfit.config import ModelConfig
 from domainfit.errors import ConfigError
 from domainfit.models.backbone import Backbone
 from domainfit.models.specs import BackboneSpec
+from domainfit.models.weights import load_into
 
 DEFAULT_WIDTHS = "256,256"
+RUN_PREFIX = "encoder."  # an mlp run's model.safetensors: its encoder is the backbone itself
 
 
 class MLPEncoder(nn.Module):
@@ -59,4 +63,8 @@ def load_mlp(spec: BackboneSpec, cfg: ModelConfig, input_width: int | None = Non
             "train it with fit on a table or feature data set",
         )
     encoder = MLPEncoder(input_width, parse_widths(spec.target), cfg.head.dropout)
-    return Backbone(encoder, encoder, "generic", "features", encoder.out_features, spec)
+    source = None
+    if cfg.weights and cfg.pretrained:  # pretrained: false asks for the random start
+        load_into(encoder, cfg.weights, run_prefix=RUN_PREFIX)
+        source = f"file {cfg.weights}"
+    return Backbone(encoder, encoder, "generic", "features", encoder.out_features, spec, source)

@@ -10,6 +10,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from domainfit.errors import DataError
+from domainfit.models.torch_pickle import load_weights_only, refusal
 
 _FIX = "save the weights with safetensors (safetensors.torch.save_file(model.state_dict(), ...))"
 
@@ -29,14 +30,9 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as err:
             raise DataError(f"{p} is not a readable safetensors file ({err})", _FIX) from None
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
+        obj = load_weights_only(p)
     except pickle.UnpicklingError as err:
-        first = str(err).splitlines()[0][:160]
-        raise DataError(
-            f"refused to load {p}: it holds Python objects that could run code when unpickled "
-            f"({first})",
-            _FIX,
-        ) from None
+        raise DataError(f"refused to load {p}: {refusal(err)}", _FIX) from None
     except (RuntimeError, EOFError, OSError) as err:
         raise DataError(f"{p} is not a readable PyTorch weights file ({err})", _FIX) from None
     return _unwrap(obj, p)
@@ -55,14 +51,16 @@ def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
     raise DataError(f"{path} holds no tensors by name (a state_dict was expected)", _FIX)
 
 
-def load_into(model: torch.nn.Module, path: str | Path) -> None:
+def load_into(model: torch.nn.Module, path: str | Path, run_prefix: str = "") -> None:
     """Load a state dict into a backbone built without its classifier.
 
     Classifier weights in the file are expected extras; a missing backbone weight is an error.
+    ``run_prefix``: how a run's weights name this backbone's when not ``encoder.model.`` (an
+    ``mlp`` run's backbone is the encoder itself: ``encoder.``).
     """
     from domainfit.errors import ConfigError
 
-    state = _backbone_part(load_state_dict(path))
+    state = _backbone_part(load_state_dict(path), run_prefix or RUN_PREFIX)
     own = model.state_dict()
     unknown = [k for k in state if k not in own]
     usable = {k: v for k, v in state.items() if k in own}
@@ -83,10 +81,10 @@ def load_into(model: torch.nn.Module, path: str | Path) -> None:
 RUN_PREFIX = "encoder.model."  # how a domainfit run's model.safetensors names backbone weights
 
 
-def _backbone_part(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def _backbone_part(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """A domainfit run's weights (``RUN/model/model.safetensors``) as the bare backbone's: its
     ``encoder.model.`` prefix goes, its head stays behind. Continuing from a finished run (an
     MNIST model adapted to USPS) needs no conversion step."""
-    if not any(k.startswith(RUN_PREFIX) for k in state):
+    if not any(k.startswith(prefix) for k in state):
         return state
-    return {k.removeprefix(RUN_PREFIX): v for k, v in state.items() if k.startswith(RUN_PREFIX)}
+    return {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from domainfit.config import TrackConfig
+from domainfit.track.store import opening
 
 RUN_ID_FILE = "mlflow_run_id"
 _PACKAGES = ("domainfit", "torch", "transformers", "accelerate", "timm", "scikit-learn", "mlflow")
@@ -97,11 +98,12 @@ class Tracker:
 
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # keep the terminal for results
         self.mlflow = mlflow
-        if cfg.uri.startswith("sqlite:///"):  # SQLite creates the file, not its folder
-            Path(cfg.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(cfg.uri)
-        _create_experiment(mlflow, cfg)
-        mlflow.set_experiment(cfg.experiment)
+        # one process at a time creates and migrates a fresh store; the others wait, then find
+        # it ready (MLflow caches the opened store per process, so later calls skip the lock)
+        with opening(cfg.uri):
+            _create_experiment(mlflow, cfg)
+            mlflow.set_experiment(cfg.experiment)
         id_file = run_dir / RUN_ID_FILE
         run_id = id_file.read_text().strip() if id_file.is_file() else None
         self.run = mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name)
@@ -110,11 +112,15 @@ class Tracker:
     def log_start(self, config: dict[str, Any], splits: dict[str, list[str]]) -> None:
         if not self.enabled:
             return
-        params = flatten(config)
+        # a resumed run may have changed a few keys (domainfit.resume); MLflow refuses to change
+        # a param, so the param keeps the first value and tag resumed.<key> holds the new one
+        logged = self.mlflow.get_run(self.run.info.run_id).data.params
+        params = {k: v for k, v in flatten(config).items() if k not in logged}
+        changed = {f"resumed.{k}": v for k, v in flatten(config).items() if logged.get(k, v) != v}
         items = list(params.items())
         for i in range(0, len(items), 100):  # MLflow limits a batch's size
             self.mlflow.log_params(dict(items[i : i + 100]))
-        tags = {"git_commit": git_commit(), "run_dir": str(self.run_dir), **versions()}
+        tags = {"git_commit": git_commit(), "run_dir": str(self.run_dir), **versions(), **changed}
         tags.update({f"split.{k}": fingerprint(v) for k, v in splits.items()})
         self.mlflow.set_tags(tags)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from domainfit.report.runfolder import approach_label
+from domainfit.track.store import open_client
 
 
 def folder_bytes(path: Path) -> int | None:
@@ -26,9 +27,7 @@ def headline_test_accuracy(metrics: dict[str, float]) -> tuple[float | None, str
 
 
 def list_runs(uri: str, experiment: str, limit: int = 20) -> list[dict[str, Any]]:
-    import mlflow
-
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = open_client(uri)  # locked: listing may be the first use of a fresh store
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         return []

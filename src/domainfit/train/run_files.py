@@ -10,14 +10,20 @@ from safetensors.torch import save_file
 from torch import nn
 
 from domainfit.train.checkpoint import cpu_state
+from domainfit.train.disk_space import disk_full_as_error
 
 
 def save_weights(model: nn.Module, path: Path) -> None:
-    """The model's weights as safetensors, replaced atomically (``predict`` reads them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The model's weights as safetensors, replaced atomically (``predict`` reads them). A full
+    disk raises ``DataError`` and leaves the previous weights and no partial file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file(cpu_state(model), str(tmp))
-    tmp.replace(path)
+    with disk_full_as_error(path.parent, path.name):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            save_file(cpu_state(model), str(tmp))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def write_step_losses(run_dir: Path, losses: list[float], steps_per_epoch: int) -> None:

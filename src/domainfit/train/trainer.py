@@ -35,8 +35,8 @@ from domainfit.evaluate.outputs import model_outputs
 from domainfit.progress import TrainingProgress, silenced
 from domainfit.train import distributed
 from domainfit.train.checkpoint import (
-    latest_checkpoint,
     load_checkpoint,
+    resume_point,
     save_checkpoint,
 )
 from domainfit.train.evaluation import evaluate_loss_accuracy
@@ -209,7 +209,7 @@ class Trainer:
         )
 
     def _resume(self, ckpt_dir: Path) -> None:
-        last = latest_checkpoint(ckpt_dir)
+        last = resume_point(ckpt_dir)  # the newest intact one, checked file by file
         distributed.check_same(str(last and last.name), "the checkpoint to resume from")
         if last is None:
             return

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.label_search import note_no_label_variable
 from domainfit.data.sources import SOURCES
 from domainfit.data.sources.arrays import arrays_to_dataset
 from domainfit.data.sources.variables import choose, class_codes, listing
@@ -48,7 +49,7 @@ def load(spec: DataSpec, path: Path) -> DomainDataset:
     names = [n for n in (chosen.x, chosen.label, chosen.group, chosen.time) if n is not None]
     values = read_variables(path, names)
     labels = None if chosen.label is None else class_codes(_dense(values[chosen.label]))
-    return arrays_to_dataset(
+    ds = arrays_to_dataset(
         values[chosen.x],
         labels,
         domain=spec.domain or path.stem,
@@ -56,6 +57,9 @@ def load(spec: DataSpec, path: Path) -> DomainDataset:
         groups=None if chosen.group is None else _dense(values[chosen.group]),
         times=None if chosen.time is None else _dense(values[chosen.time]),
     )
+    if chosen.label is None:  # unlabelled: fine for a target, and said clearly for a source
+        note_no_label_variable(ds, chosen.x, LABEL_NAMES, list(shapes))
+    return ds
 
 
 def is_v73(path: Path) -> bool:

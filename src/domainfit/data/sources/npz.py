@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.label_search import note_no_label_variable
 from domainfit.data.sources import SOURCES
 from domainfit.data.sources.arrays import arrays_to_dataset
 from domainfit.data.sources.variables import choose
@@ -44,7 +45,10 @@ def load(spec: DataSpec, path: Path) -> DomainDataset:
             None if name is None else _array(archive, name, path)
             for name in (chosen.x, chosen.label, chosen.group, chosen.time)
         )
-    return arrays_to_dataset(x, labels, domain=domain, origin=origin, groups=groups, times=times)
+    ds = arrays_to_dataset(x, labels, domain=domain, origin=origin, groups=groups, times=times)
+    if chosen.label is None:  # unlabelled: fine for a target, and said clearly for a source
+        note_no_label_variable(ds, chosen.x, LABEL_NAMES, list(shapes))
+    return ds
 
 
 def _open(path: Path) -> Any:
@@ -64,22 +68,41 @@ def _shapes(archive: np.lib.npyio.NpzFile, path: Path) -> dict[str, tuple[int, .
         if not member.endswith(".npy"):
             continue  # not an array numpy wrote; never offered as a variable
         key = member.removesuffix(".npy")
-        with archive.zip.open(member) as fp:
-            version = np.lib.format.read_magic(fp)
-            if version == (1, 0):
-                shapes[key] = tuple(np.lib.format.read_array_header_1_0(fp)[0])
-            elif version == (2, 0):
-                shapes[key] = tuple(np.lib.format.read_array_header_2_0(fp)[0])
-            else:  # rare header versions: read the array itself
-                shapes[key] = tuple(_array(archive, key, path).shape)
+        try:
+            shapes[key] = _header_shape(archive, member, key, path)
+        except (ValueError, EOFError) as err:  # an empty or cut-off member (an aborted save)
+            raise _broken(path, key, err) from None
     return shapes
+
+
+def _header_shape(
+    archive: np.lib.npyio.NpzFile, member: str, key: str, path: Path
+) -> tuple[int, ...]:
+    with archive.zip.open(member) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            return tuple(np.lib.format.read_array_header_1_0(fp)[0])
+        if version == (2, 0):
+            return tuple(np.lib.format.read_array_header_2_0(fp)[0])
+        return tuple(_array(archive, key, path).shape)  # rare header versions: read it
+
+
+def _broken(path: Path, key: str, err: BaseException) -> DataError:
+    first = (str(err).splitlines() or [type(err).__name__])[0]
+    return DataError(
+        f"array '{key}' in {path} is empty or cut off, not a .npy array ({first})",
+        f"write the archive again (it was probably saved incompletely), or remove '{key}.npy' "
+        "from it",
+    )
 
 
 def _array(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
     try:
         return np.asarray(archive[key])
-    except ValueError as err:  # object arrays need pickle, which is never allowed
-        raise DataError(
+    except (ValueError, EOFError) as err:
+        if "pickle" not in str(err):  # a damaged member, not a Python-object array
+            raise _broken(path, key, err) from None
+        raise DataError(  # object arrays need pickle, which is never allowed
             f"array '{key}' in {path} cannot be read without unpickling ({err})",
             "store numbers or fixed-width strings (not Python objects) in the archive",
         ) from None

@@ -7,6 +7,7 @@ import pandas as pd
 
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.label_search import note_no_labels
 from domainfit.data.sources.header import by_position
 from domainfit.errors import DataError
 
@@ -52,7 +53,7 @@ def frame_to_dataset(
         inputs = keep[feature_cols].reset_index(drop=True)
         kind = "tabular"
     meta = {"columns": columns, "label_column": label, "text_column": text}
-    return DomainDataset(
+    ds = DomainDataset(
         domain=domain,
         kind=kind,  # type: ignore[arg-type]
         inputs=inputs,
@@ -64,6 +65,9 @@ def frame_to_dataset(
         origin=origin,
         meta=meta,
     )
+    if label is None:  # unlabelled: fine for a target, and said clearly for a source
+        note_no_labels(ds, ["label"], columns, "column")
+    return ds
 
 
 def _check_columns(spec: DataSpec, columns: list[str], origin: str) -> None:

@@ -7,12 +7,19 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from domainfit.config import DataSpec
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.sources import SOURCES
+from domainfit.data.sources.csv_checks import (
+    check_duplicate_columns,
+    header_cells,
+    long_fields,
+    parse_fix,
+)
 from domainfit.data.sources.header import first_row_is_header, warn_if_data_like
 from domainfit.data.sources.table import frame_to_dataset
 from domainfit.errors import DataError
@@ -56,23 +63,17 @@ def _read_delimited(spec: DataSpec, path: Path, fmt: str) -> pd.DataFrame:
     header = first_row_is_header(spec, fmt)
     # .txt is plain text: quotes are characters, and "NA" or "null" is a sentence, not a gap
     plain = {"quoting": csv.QUOTE_NONE, "keep_default_na": False, "na_values": [""]}
+    options: dict[str, Any] = {"sep": delimiter, "encoding": spec.encoding, "engine": "python"}
+    options |= plain if fmt == "txt" else {}
     try:
-        df = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=spec.encoding,
-            engine="python",
-            header=0 if header else None,
-            **(plain if fmt == "txt" else {}),
-        )
+        with long_fields():  # one 20 MB text cell is valid CSV
+            df = pd.read_csv(path, header=0 if header else None, **options)
+            cells = header_cells(path, options) if header else []
     except (pd.errors.ParserError, csv.Error) as err:
         first = str(err).splitlines()[0]
-        quotes = '"' in first and fmt != "txt"  # text with quotes in it, not quoted fields
         raise DataError(
             f"{path} cannot be parsed with delimiter {delimiter!r}: {first}",
-            "set data.source.format=txt (quotes as plain text)"
-            if quotes
-            else "set data.source.delimiter",
+            parse_fix(first, fmt, delimiter),
         ) from None
     except LookupError:
         raise DataError(
@@ -82,6 +83,7 @@ def _read_delimited(spec: DataSpec, path: Path, fmt: str) -> pd.DataFrame:
         _check_delimiter(df, path, delimiter)
         if spec.header == "auto":
             warn_if_data_like(df, str(path))
+        check_duplicate_columns(cells, [str(c) for c in df.columns], spec, str(path))
     return df
 
 
