@@ -7,6 +7,7 @@ from pathlib import Path
 
 from domainfit.config_io import ConfigLike, load_config
 from domainfit.errors import ConfigError
+from domainfit.search.procs import SweepLock
 from domainfit.search.sweep import SweepResult, finish, plan_sweep, prepare_folder, run_sweep
 
 
@@ -39,7 +40,10 @@ def sweep(
 
         clean_and_split(load_domains(cfg, base_dir), cfg)  # data errors now, not in every trial
     prepare_folder(plan)
-    run_sweep(plan, worker=worker_index, quiet=quiet)
-    if worker_index is not None:
+    if worker_index is not None:  # a worker shares its coordinator's lock
+        run_sweep(plan, worker=worker_index, quiet=quiet)
         return None
-    return finish(plan, started)
+    # one coordinator per sweep folder: a rerun waits for (or refuses) a live earlier one
+    with SweepLock(out_dir) as lock:
+        run_sweep(plan, quiet=quiet, lock=lock)
+        return finish(plan, started)

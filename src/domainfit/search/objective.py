@@ -7,7 +7,9 @@ reason recorded; the sweep goes on. A missing metric is the config's fault: the 
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -21,6 +23,13 @@ from domainfit.config import RunConfig
 from domainfit.config_io import load_config
 from domainfit.config_sweep import SweepConfig
 from domainfit.errors import ConfigError
+from domainfit.search.dedupe import (
+    DUPLICATE_ATTR,
+    STALL_AFTER,
+    duplicate_of,
+    queue_untried,
+    space_points,
+)
 from domainfit.search.space import suggest, with_params
 from domainfit.search.storage import REASON_ATTR, RUN_DIR_ATTR, claim
 
@@ -37,17 +46,30 @@ class TrialContext:
 
 
 _err = Console(stderr=True)
+MLFLOW_ATTR = "mlflow_runs"  # the trial's MLflow run ids, one per repeat seed
 
 
 class Objective:
     def __init__(self, ctx: TrialContext) -> None:
         self.ctx = ctx
+        quiet_deliberate_nans()
+        self.points = space_points(ctx.sweep)  # None: too many to list, or continuous
+        self.duplicates_in_row = 0
+
+    @property
+    def stalled(self) -> bool:
+        return self.duplicates_in_row >= STALL_AFTER
 
     def __call__(self, trial: optuna.Trial) -> float:
         ctx = self.ctx
         if not claim(trial, ctx.budget):
             return math.nan  # surplus: failed, uncounted, never run
         params = suggest(trial, ctx.sweep)
+        earlier = duplicate_of(trial, params)
+        if earlier is not None:
+            self._say(trial, params, f"tried in trial {earlier} already; not run again")
+            return self._duplicate(trial, earlier)
+        self.duplicates_in_row = 0
         run_dir = ctx.out_dir / "trials" / f"trial-{trial.number:04d}"
         trial.set_user_attr(RUN_DIR_ATTR, str(run_dir))
         if run_dir.exists():  # left by a run of the same number that never registered
@@ -85,12 +107,18 @@ class Objective:
                 reporter.last_step = cfg.train.epochs * len(seeds) - 1
             where = run_dir if seed is None else run_dir / f"seed-{seed}"
             reporter.repeat = i
-            try:
+            with NestedRun(cfg, ctx.parent_run_id, trial):
                 run = run_fit(cfg, ctx.base_dir, where, resume=False, watch=reporter)
-            finally:
-                link_to_parent(cfg, where, ctx.parent_run_id, trial.number)
             values.append(metric_value(run.metrics, run.history, ctx.sweep.metric))
         return sum(values) / len(values)
+
+    def _duplicate(self, trial: optuna.Trial, earlier: int) -> float:
+        """Failed and uncounted: the budget goes to a set not tried yet."""
+        trial.set_user_attr(DUPLICATE_ATTR, earlier)
+        self.duplicates_in_row += 1
+        if self.points is not None:  # steer the next trial to an untried set
+            queue_untried(trial.study, self.points, seed=trial.number)
+        return math.nan
 
     def _failed(
         self, trial: optuna.Trial, params: dict[str, Any], reason: str, start: float
@@ -104,6 +132,21 @@ class Objective:
         if not self.ctx.quiet:
             shown = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
             _err.print(f"trial {trial.number}: {shown} -> {outcome}", highlight=False, markup=False)
+
+
+class _DeliberateNaN(logging.Filter):
+    """Optuna warns of every NaN an objective returns; this one returns NaN on purpose (failed,
+    surplus and duplicate trials) and says why itself, or keeps quiet for a surplus ask."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return "The value nan is not acceptable" not in text and "with value nan." not in text
+
+
+def quiet_deliberate_nans() -> None:
+    optimize_log = logging.getLogger("optuna.study._optimize")
+    if not any(isinstance(f, _DeliberateNaN) for f in optimize_log.filters):
+        optimize_log.addFilter(_DeliberateNaN())
 
 
 class MissingMetricError(ConfigError):
@@ -190,18 +233,33 @@ def failure_reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {first}"[:300]
 
 
-def link_to_parent(cfg: RunConfig, run_dir: Path, parent_id: str | None, number: int) -> None:
-    """Make the trial's MLflow run a child of the sweep's run (the Tracker made it a top-level
-    run; the parent tag is what MLflow's UI nests by)."""
-    id_file = run_dir / "mlflow_run_id"
-    if not cfg.track.enabled or parent_id is None or not id_file.is_file():
-        return
-    from mlflow.tracking import MlflowClient
+class NestedRun:
+    """The trial's MLflow run, made a child of the sweep's run before training starts. The
+    Tracker inside ``run_fit`` continues it (MLflow resumes the run MLFLOW_RUN_ID names); a
+    run the trial leaves open, failing before training, is ended FAILED."""
 
-    client = MlflowClient(cfg.track.uri)
-    run_id = id_file.read_text().strip()
-    client.set_tag(run_id, "mlflow.parentRunId", parent_id)
-    client.set_tag(run_id, "sweep.trial", str(number))
+    def __init__(self, cfg: RunConfig, parent_id: str | None, trial: optuna.Trial) -> None:
+        self.cfg, self.parent_id, self.trial = cfg, parent_id, trial
+        self.run_id: str | None = None
+
+    def __enter__(self) -> NestedRun:
+        if not self.cfg.track.enabled or self.parent_id is None:
+            return self
+        from domainfit.search.tracking import create_trial_run
+
+        self.run_id = create_trial_run(self.cfg, self.parent_id, self.trial.number)
+        known = self.trial.user_attrs.get(MLFLOW_ATTR, [])
+        self.trial.set_user_attr(MLFLOW_ATTR, [*known, self.run_id])
+        os.environ["MLFLOW_RUN_ID"] = self.run_id
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.run_id is None:
+            return
+        from domainfit.search.tracking import end_if_running
+
+        os.environ.pop("MLFLOW_RUN_ID", None)  # MLflow drops it once used; not if unused
+        end_if_running(self.cfg, self.run_id, "FAILED")
 
 
 def _short(value: Any) -> str:

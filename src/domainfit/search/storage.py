@@ -15,6 +15,7 @@ neither counted nor re-queued (nothing of it ran).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import random
@@ -22,6 +23,7 @@ import shutil
 import socket
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from domainfit.errors import ConfigError
+from domainfit.search.procs import alive
 
 HEARTBEAT_S = 10
 GRACE_S = 60
@@ -101,11 +104,22 @@ def _rdb(url: str, kwargs: dict[str, Any]) -> RDBStorage:
     raise AssertionError("unreachable")
 
 
+class _Retry(RetryHeartbeatStaleTrialCallback):
+    """Optuna's retry, without the interrupted attempt's user attributes: a copy that kept
+    its dead worker would look dead itself (and be failed again) until a worker claims it, and
+    its folder and MLflow runs are the dead attempt's, not its own."""
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        fresh = copy.deepcopy(trial)
+        fresh.user_attrs = {}
+        super().__call__(study, fresh)
+
+
 def _retry() -> RetryHeartbeatStaleTrialCallback:
     """Re-queue an interrupted trial's parameters (up to 3 times for one set)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RetryHeartbeatStaleTrialCallback(max_retry=3)
+        return _Retry(max_retry=3)
 
 
 def counted(t: FrozenTrial) -> bool:
@@ -149,20 +163,15 @@ def claim(trial: optuna.Trial, budget: int) -> bool:
     return True
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_local(study: optuna.Study, storage: RDBStorage) -> list[int]:
+def recover_local(
+    study: optuna.Study,
+    storage: RDBStorage,
+    on_dead: Callable[[FrozenTrial], None] | None = None,
+) -> list[int]:
     """Fail and re-queue this host's RUNNING trials whose worker process is gone; their
-    half-written run folders are removed. Orphans (never claimed, see the module docstring) of
-    any host are failed, not re-queued. Returns the recovered trial numbers."""
+    half-written run folders are removed, after ``on_dead`` saw each such trial (its folder
+    still there). Orphans (never claimed, see the module docstring) of any host are failed,
+    not re-queued. Returns the recovered trial numbers."""
     host = socket.gethostname()
     retry = _retry()
     recovered = []
@@ -175,12 +184,14 @@ def recover_local(study: optuna.Study, storage: RDBStorage) -> list[int]:
             recovered.append(t.number)
             continue
         worker = t.user_attrs.get(WORKER_ATTR)
-        if not worker or worker.get("host") != host or _alive(int(worker["pid"])):
+        if not worker or worker.get("host") != host or alive(int(worker["pid"])):
             continue
         try:
             storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         except UpdateFinishedTrialError:
             continue  # another worker recovered it first
+        if on_dead is not None:
+            on_dead(t)
         run_dir = t.user_attrs.get(RUN_DIR_ATTR)
         if run_dir:
             shutil.rmtree(run_dir, ignore_errors=True)

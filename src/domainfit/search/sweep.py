@@ -13,16 +13,17 @@ import copy
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
 import yaml
+from optuna.trial import FrozenTrial
 from pydantic import ValidationError
 
 from domainfit.config import RunConfig
@@ -33,7 +34,10 @@ from domainfit.data.load import resolve_path
 from domainfit.errors import ConfigError, DataError
 from domainfit.io_utils import write_text_atomic
 from domainfit.search import storage as st
+from domainfit.search.dedupe import SweepShortWarning, sampler_seed, untried, why_short
 from domainfit.search.objective import Objective, TrialContext
+from domainfit.search.procs import SweepLock, die_with_parent, start_workers, stop_workers
+from domainfit.search.recovery import close_dead_runs, dead_trial_hook, recover
 from domainfit.search.space import grid, representative, with_params
 
 CONFIG_ATTR = "config_sha"  # the study remembers which config it searches
@@ -137,7 +141,9 @@ def open_study(plan: SweepPlan, worker: int = 0) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Optuna calls group=True and heartbeats experimental; they are what we want
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    seed = plan.cfg.seed + 1000 * worker  # parallel TPE workers must not propose in lockstep
+    storage = st.open_storage(plan.storage)
+    # parallel TPE workers must not propose in lockstep, nor a restart replay the last run's draws
+    seed = sampler_seed(plan.cfg.seed, worker, _trials_so_far(storage, plan.cfg.name))
     sampler: optuna.samplers.BaseSampler
     if sweep.sampler == "tpe":
         sampler = optuna.samplers.TPESampler(
@@ -161,7 +167,7 @@ def open_study(plan: SweepPlan, worker: int = 0) -> optuna.Study:
         pruner = optuna.pruners.NopPruner()
     study = optuna.create_study(
         study_name=plan.cfg.name,
-        storage=st.open_storage(plan.storage),
+        storage=storage,
         sampler=sampler,
         pruner=pruner,
         direction="maximize" if sweep.maximize else "minimize",
@@ -177,6 +183,13 @@ def open_study(plan: SweepPlan, worker: int = 0) -> optuna.Study:
             "give this sweep another name (name: ...) or another --out/--storage",
         )
     return study
+
+
+def _trials_so_far(storage: optuna.storages.RDBStorage, name: str) -> int:
+    try:
+        return storage.get_n_trials(storage.get_study_id_from_name(name))
+    except KeyError:
+        return 0
 
 
 def prepare_folder(plan: SweepPlan) -> bool:
@@ -204,15 +217,30 @@ def prepare_folder(plan: SweepPlan) -> bool:
     return False
 
 
-def run_sweep(plan: SweepPlan, *, worker: int | None = None, quiet: bool = False) -> None:
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    worker: int | None = None,
+    quiet: bool = False,
+    lock: SweepLock | None = None,
+) -> None:
     """Run trials until the budget is used. ``worker`` set: this process is one of
-    ``--workers`` (the parent writes the results). Otherwise this process is the coordinator:
-    it seeds the study (grid points, MLflow parent run) and runs the workers or itself works."""
+    ``--workers`` (the parent writes the results). Otherwise this process is the coordinator,
+    holding the sweep's ``lock``: it closes what dead workers left, seeds the study (grid
+    points, MLflow parent run) and runs the workers or itself works."""
+    if worker is not None:
+        die_with_parent()
     study = open_study(plan, worker or 0)
+    storage = st.open_storage(plan.storage)
+    parent = study.user_attrs.get(PARENT_ATTR)
     if worker is None:
+        recover(plan.cfg, parent, study, storage)
         _seed_study(plan, study)
+        parent = study.user_attrs.get(PARENT_ATTR)
     if worker is None and plan.workers > 1:
-        _run_workers(plan, study, quiet)
+        assert lock is not None, "the coordinator holds the sweep's lock"
+        _run_workers(plan, study, quiet, lock)
+        _say_why_short(plan, study)
         return
     ctx = TrialContext(
         plan.raw,
@@ -220,18 +248,30 @@ def run_sweep(plan: SweepPlan, *, worker: int | None = None, quiet: bool = False
         plan.sweep,
         plan.out_dir,
         plan.budget,
-        study.user_attrs.get(PARENT_ATTR),
+        parent,
         quiet=quiet,
     )
-    work(study, st.open_storage(plan.storage), Objective(ctx), plan.budget)
+    work(study, storage, Objective(ctx), plan.budget, dead_trial_hook(plan.cfg, parent))
+    if worker is None:
+        _say_why_short(plan, study)
 
 
-def work(study: optuna.Study, storage: Any, objective: Objective, budget: int) -> None:
+def work(
+    study: optuna.Study,
+    storage: Any,
+    objective: Objective,
+    budget: int,
+    on_dead: Callable[[FrozenTrial], None] | None = None,
+) -> None:
     from domainfit.progress import silenced
 
     with silenced():  # one line per trial; no per-epoch bars from inside trials
         while True:
-            st.recover_local(study, storage)
+            st.recover_local(study, storage, on_dead)
+            if objective.stalled:
+                return
+            if objective.points is not None and not untried(study, objective.points):
+                return  # every set tried or being tried: nothing new to run
             done, running, unclaimed = st.progress(study)
             if done + running >= budget:
                 if not unclaimed:
@@ -254,27 +294,39 @@ def _seed_study(plan: SweepPlan, study: optuna.Study) -> None:
         study.set_user_attr(PARENT_ATTR, start_parent_run(plan.cfg, plan.out_dir, plan.budget))
 
 
-def _run_workers(plan: SweepPlan, study: optuna.Study, quiet: bool) -> None:
-    """``--workers N``: N processes on the one storage; this one watches and waits."""
+def _say_why_short(plan: SweepPlan, study: optuna.Study) -> None:
+    """The coordinator warns when the sweep ended short of its budget with nothing new to try."""
+    message = why_short(study, plan.sweep, plan.budget)
+    if message:
+        warnings.warn(message, SweepShortWarning, stacklevel=2)
+
+
+def _run_workers(plan: SweepPlan, study: optuna.Study, quiet: bool, lock: SweepLock) -> None:
+    """``--workers N``: N processes on the one storage; this one watches and waits. They die
+    with it, and hold its lock until they have."""
     from rich.progress import Progress
 
     logs = plan.out_dir / "workers"
     logs.mkdir(exist_ok=True)
     threads = max(1, (os.cpu_count() or 1) // plan.workers)
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(threads))}
-    procs = []
+    cmds = []
     for k in range(plan.workers):
         cmd = [sys.executable, "-m", "domainfit", "sweep", str(plan.out_dir / "sweep.yaml")]
         cmd += ["--out", str(plan.out_dir), "--storage", plan.storage]
         cmd += ["--trials", str(plan.budget), "--worker-index", str(k)]
-        log = (logs / f"worker-{k}.log").open("w")
-        procs.append((subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
-    with Progress(disable=quiet, transient=True) as bar:
-        task = bar.add_task(f"sweep, {plan.workers} workers", total=plan.budget)
-        while any(p.poll() is None for p, _ in procs):
-            bar.update(task, completed=st.progress(study)[0])
-            time.sleep(1.0)
-    failed = [k for k, (p, log) in enumerate(procs) if (log.close() or p.returncode) != 0]
+        cmds.append(cmd)
+    paths = [logs / f"worker-{k}.log" for k in range(plan.workers)]
+    procs = start_workers(cmds, paths, lock, env)
+    try:
+        with Progress(disable=quiet, transient=True) as bar:
+            task = bar.add_task(f"sweep, {plan.workers} workers", total=plan.budget)
+            while any(p.poll() is None for p, _ in procs):
+                bar.update(task, completed=st.progress(study)[0])
+                time.sleep(1.0)
+    finally:
+        stop_workers(procs)  # none left after a normal end; all of them after Ctrl-C
+    failed = [k for k, (p, _) in enumerate(procs) if p.returncode != 0]
     if failed:
         raise RuntimeError(
             f"sweep workers {failed} exited with an error; see {logs}/worker-<k>.log"
@@ -289,6 +341,7 @@ def finish(plan: SweepPlan, started: float) -> SweepResult:
     summary = write_results(study, plan.raw, plan.out_dir, plan.sweep.metric)
     parent = study.user_attrs.get(PARENT_ATTR)
     best = summary["best"]
+    close_dead_runs(plan.cfg, parent, study)  # e.g. failed by another host's heartbeat
     if parent and plan.cfg.track.enabled:
         from domainfit.search.tracking import finish_parent_run
 
