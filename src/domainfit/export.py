@@ -10,6 +10,7 @@ from torch import nn
 
 from domainfit.errors import ConfigError
 from domainfit.inference import TrainedModel, load_run
+from domainfit.io_utils import staged_dir
 
 
 class _TextLogits(nn.Module):
@@ -34,13 +35,14 @@ def export_run(run_dir: Path, fmt: str, out: Path) -> Path:
     if out.exists():
         raise ConfigError(f"export folder {out} already exists", "choose another --out")
     trained = load_run(run_dir)
-    out.mkdir(parents=True)
-    for name in ("model/model.safetensors", "model/model.json", "config.yaml"):
-        shutil.copy2(run_dir / name, out / Path(name).name)
-    if trained.cfg.model is not None and trained.model.backbone_info.tokenizer_path:
-        _copy_tokenizer(Path(trained.model.backbone_info.tokenizer_path), out / "tokenizer")
-    if fmt == "onnx":
-        export_onnx(trained, out / "model.onnx")
+    # written aside and renamed when whole: a failed ONNX trace leaves no half an export
+    with staged_dir(out) as tmp:
+        for name in ("model/model.safetensors", "model/model.json", "config.yaml"):
+            shutil.copy2(run_dir / name, tmp / Path(name).name)
+        if trained.cfg.model is not None and trained.model.backbone_info.tokenizer_path:
+            _copy_tokenizer(Path(trained.model.backbone_info.tokenizer_path), tmp / "tokenizer")
+        if fmt == "onnx":
+            export_onnx(trained, tmp / "model.onnx")
     return out
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 from torch import nn
 
@@ -187,3 +188,18 @@ def test_no_intact_checkpoint_is_one_line_and_exit_2_before_the_data(
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: no intact checkpoint") and "\n" not in err
     assert str(run / "checkpoints") in err and "state.json has 0 of its" in err
+
+
+def test_resume_before_the_first_checkpoint_says_it_starts_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from domainfit.config_io import dump_config, load_config
+
+    cfg_path = tmp_path / "tiny.yaml"
+    cfg_path.write_text(yaml.safe_dump(config(tmp_path)), encoding="utf-8")
+    run = tmp_path / "killed-early"  # killed after config.yaml, before any checkpoint
+    run.mkdir()
+    (run / "config.yaml").write_text(dump_config(load_config(cfg_path)), encoding="utf-8")
+    done = domainfit.fit(resume=run)
+    assert "training starts from step 0" in capsys.readouterr().err
+    assert (done.dir / "model" / "model.safetensors").is_file()

@@ -32,7 +32,7 @@ from domainfit.config import TrainConfig
 from domainfit.data.loaders import Batches, EncodedSet
 from domainfit.errors import DomainfitError
 from domainfit.evaluate.outputs import model_outputs
-from domainfit.progress import TrainingProgress, silenced
+from domainfit.progress import TrainingProgress, say, silenced
 from domainfit.train import distributed
 from domainfit.train.checkpoint import (
     load_checkpoint,
@@ -211,7 +211,8 @@ class Trainer:
     def _resume(self, ckpt_dir: Path) -> None:
         last = resume_point(ckpt_dir)  # the newest intact one, checked file by file
         distributed.check_same(str(last and last.name), "the checkpoint to resume from")
-        if last is None:
+        if last is None:  # killed before its first checkpoint: nothing to continue from
+            say(f"no checkpoint in {ckpt_dir} yet: training starts from step 0")
             return
         ckpt = load_checkpoint(last, self.saved, self.optimizer, self.scheduler)
         strategy_state = ckpt.state.pop("strategy", {})
