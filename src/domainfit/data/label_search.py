@@ -47,8 +47,8 @@ def _names(names: list[str]) -> str:
 
 
 def problem(ds: DomainDataset) -> str | None:
-    """"no label column in FILE: looked for 'label'; columns are: a, b" (None when labelled,
-    or when the loader recorded nothing)."""
+    """The line "no label column in FILE: looked for 'label'; columns are: a, b"; None when
+    labelled, or when the loader recorded nothing."""
     found = ds.meta.get(KEY)
     if ds.has_labels or not isinstance(found, dict):
         return None
