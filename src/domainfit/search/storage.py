@@ -85,8 +85,9 @@ def check_storage(url: str) -> None:
 def _rdb(url: str, kwargs: dict[str, Any]) -> RDBStorage:
     """Several workers opening a fresh database at once all create its tables; on PostgreSQL
     the losers of that race get a unique violation (on the catalogue or on Optuna's version
-    row). The tables exist after it, so trying again after a short random wait succeeds."""
-    from sqlalchemy.exc import IntegrityError
+    row), or "type studydirection already exists" when both create Optuna's enum types. The
+    tables exist after it, so trying again after a short random wait succeeds."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     for attempt in range(5):
         try:
@@ -97,8 +98,9 @@ def _rdb(url: str, kwargs: dict[str, Any]) -> RDBStorage:
                 grace_period=GRACE_S,
                 heartbeat_stale_trial_callback=_retry(),
             )
-        except IntegrityError:
-            if attempt == 4:
+        except (IntegrityError, ProgrammingError) as err:
+            lost_race = isinstance(err, IntegrityError) or "already exists" in str(err)
+            if attempt == 4 or not lost_race:
                 raise
             time.sleep(random.uniform(0.2, 1.0))
     raise AssertionError("unreachable")
