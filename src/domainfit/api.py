@@ -129,16 +129,25 @@ def align(
     out: str | Path,
     classifier: str = "1nn",
     c: float = 1.0,
-    preprocess: str = "each",
+    protocol: str = "auto",
     params: dict[str, Any] | None = None,
     overrides: list[str] | None = None,
+    preprocess: str | None = None,
 ) -> Any:
-    """A classic feature-level adaptation (none, coral, sa, tca, jda) and a classifier (1nn,
-    logreg, svm) from the config's source to its target; see ``domainfit.adapt.classic_run``."""
+    """A classic feature-level adaptation (none, coral, sa, tca, jda, gfk, pca) and a
+    classifier (1nn, logreg, svm) from the config's source to its target; see
+    ``domainfit.adapt.classic_run``. ``protocol``: the feature preprocessing
+    (``domainfit.adapt.classic_protocols``; ``auto`` is the published one for a named data
+    set); ``preprocess`` is its former name (each, office, none), kept for old callers."""
+    from domainfit.adapt.classic_protocols import resolve
     from domainfit.adapt.classic_run import align as run_align
 
-    if preprocess not in ("each", "office", "none"):
-        raise ConfigError(f"unknown preprocess '{preprocess}'", "choose each, office or none")
+    if preprocess is not None:
+        if protocol != "auto":
+            raise ConfigError("both protocol and preprocess are given", "pass only protocol")
+        protocol = preprocess
+    if protocol != "auto":
+        resolve(protocol)  # an unknown name fails before the data are read
     cfg, base_dir = _config(config, None, overrides)
     return run_align(
         cfg,
@@ -147,7 +156,7 @@ def align(
         method=method,
         classifier=classifier,
         c=c,
-        preprocess=preprocess,  # type: ignore[arg-type]
+        protocol=protocol,
         params=params,
     )
 

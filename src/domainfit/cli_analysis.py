@@ -18,18 +18,42 @@ from domainfit.progress import silenced
 api = lazy_module("domainfit.api")
 
 
-@app.command()
+def _align_epilog() -> str:
+    """Every method's parameters with defaults and paper names (built from the signatures)."""
+    from domainfit.classic_params import params_help
+
+    lines = [
+        "Method parameters (--param NAME=VALUE; default, paper name):",
+        *params_help().split("\n"),
+    ]
+    return "\n\n".join(lines)
+
+
+@app.command(epilog=_align_epilog())
 def align(
     config: Annotated[Path, typer.Argument(help="A config with data.source and data.target.")],
-    method: Annotated[str, typer.Option(help="none, coral, sa, tca or jda.")] = "jda",
+    method: Annotated[
+        str, typer.Option(help="none, coral, sa, tca, jda, gfk or pca (see below).")
+    ] = "jda",
     classifier: Annotated[str, typer.Option(help="1nn, logreg or svm.")] = "1nn",
     c: Annotated[float, typer.Option(help="Inverse regularisation of logreg/svm.")] = 1.0,
+    protocol: Annotated[
+        str,
+        typer.Option(
+            help="Feature preprocessing: auto (the published one for a named data set, else "
+            "each), office (rows to unit sum + z-score per domain: Office-Caltech SURF/DeCAF), "
+            "digits (alias jda, coil, l2: rows to unit L2 norm: MNIST-USPS, COIL), each "
+            "(z-score per domain), joint (z-score on source+target), none, or ROW+COLUMN "
+            "(ROW none/l2/sum, COLUMN none/zscore/joint). A config preprocess: section "
+            "replaces it."
+        ),
+    ] = "auto",
     preprocess: Annotated[
-        str, typer.Option(help="each (z-score per domain), office (JDA protocol) or none.")
-    ] = "each",
+        str | None, typer.Option(hidden=True, help="Former name of --protocol.")
+    ] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option(help="A method parameter, e.g. --param dim=100 (repeatable)."),
+        typer.Option(help="A method parameter, e.g. --param dim=100 (repeatable; see below)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
     set_: SetOpt = None,
@@ -37,7 +61,7 @@ def align(
 ) -> None:
     """Classic feature-level adaptation then a classifier, for feature data (no training loop).
 
-    Example: domainfit align examples/office_amazon_to_webcam.yaml --method jda --param dim=100
+    Example: domainfit align examples/office_amazon_to_webcam.yaml --method jda --param lam=1
     """
     import yaml
 
@@ -54,6 +78,7 @@ def align(
         out=out,
         classifier=classifier,
         c=c,
+        protocol=protocol,
         preprocess=preprocess,
         params=params,
         overrides=list(set_ or []),
@@ -65,7 +90,10 @@ def align(
     if "accuracy" in s:
         low, high = s["accuracy_ci"] or (float("nan"), float("nan"))
         line += f", target accuracy {100 * s['accuracy']:.2f}% [{100 * low:.1f}-{100 * high:.1f}]"
+    line += f" (protocol {s['protocol']['name']})"
     Console().print(line, markup=False)
+    for note in s.get("notes", []):
+        Console().print(f"note: {note}", markup=False)
     Console().print(f"folder {result.dir}", markup=False)
 
 

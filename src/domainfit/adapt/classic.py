@@ -13,6 +13,11 @@ Methods, by name in ``CLASSIC_METHODS`` (each ``method(xs, ys, xt, **params) -> 
 - ``jda``: Joint Distribution Adaptation (``dim, lam, iterations, kernel, classifier, gamma,
   normalize``), ``classic_jda.jda``; its pseudo-labelling history comes back in ``Adapted``.
 - ``gfk``: Geodesic Flow Kernel features (``dim``), ``classic_gfk.gfk_map``.
+- ``pca``: the JDA paper's PCA baseline: source and target projected together on their top
+  ``dim`` principal components (no adaptation beyond the shared subspace).
+
+``domainfit.classic_params`` names each parameter as the papers do (λ, k, μ) and takes those
+names as aliases.
 
 Methods that are classifiers themselves (they give target predictions, not features): MEDA
 (``classic_meda.meda``, GFK + ARTL) and the label-free ARTL ensemble
@@ -32,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from domainfit.adapt.classic_align import (
+    check_dim,
     check_pair,
     coral_recolor,
     office_caltech_preprocess,
@@ -123,6 +129,18 @@ def _gfk(xs: np.ndarray, ys: np.ndarray, xt: np.ndarray, dim: int = 20) -> Adapt
     return Adapted(*gfk_map(xs, xt, dim))
 
 
+def _pca(xs: np.ndarray, ys: np.ndarray, xt: np.ndarray, dim: int = 100) -> Adapted:
+    s, t = check_pair(xs, xt)
+    both = np.vstack([s, t])
+    k = check_dim(dim, min(both.shape), "at most min(samples, features)")
+    centred = both - both.mean(axis=0)
+    # thin SVD of the joint data: the right singular vectors are the principal axes, and
+    # no labels are used, as in the JDA paper's PCA baseline
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    z = centred @ vt[:k].T
+    return Adapted(z[: len(s)], z[len(s) :])
+
+
 CLASSIC_METHODS: dict[str, Callable[..., Adapted]] = {
     "none": _none,
     "coral": _coral,
@@ -130,6 +148,7 @@ CLASSIC_METHODS: dict[str, Callable[..., Adapted]] = {
     "tca": _tca,
     "jda": _jda,
     "gfk": _gfk,
+    "pca": _pca,
 }
 
 

@@ -6,7 +6,11 @@ Samples are rows: ``xs`` is (n_s, d) source data, ``xt`` (n_t, d) target data.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from domainfit.adapt.classic_lowrank import apply_power, cov_factor
 
 
 def as_matrix(x: np.ndarray, name: str) -> np.ndarray:
@@ -66,7 +70,9 @@ def sym_power(c: np.ndarray, power: float) -> np.ndarray:
     return (v * w**power) @ v.T
 
 
-def coral_recolor(xs: np.ndarray, xt: np.ndarray, eps: float = 1.0) -> np.ndarray:
+def coral_recolor(
+    xs: np.ndarray, xt: np.ndarray, eps: float = 1.0, relative: bool = False
+) -> np.ndarray:
     """CORAL (Sun, Feng & Saenko, AAAI 2016): whiten the source, re-colour it with the target.
 
     With C_s = cov(X_s) + eps I and C_t = cov(X_t) + eps I (eps = 1 in the paper),
@@ -77,14 +83,38 @@ def coral_recolor(xs: np.ndarray, xt: np.ndarray, eps: float = 1.0) -> np.ndarra
     C_s^{-1/2} (cov(X_s) + eps I) C_s^{-1/2} = I, the new source covariance satisfies
     cov(X_s') + eps C_t^{1/2} C_s^{-1} C_t^{1/2} = C_t: it equals the target covariance up to
     the regularisation, exactly so as eps -> 0. Returns X_s'; the target stays as it is.
+
+    Cost: the powers come from the thin SVD of each centred domain (``classic_lowrank``):
+    C^p = eps^p I + V diag((w + eps)^p - eps^p) V^T with the r <= n - 1 non-zero eigenvalues
+    w of cov, so O(n^2 d) time and no d x d matrix (4,096-d features in well under a second).
+
+    The regulariser. eps is absolute, as in the paper, so results on the published protocols
+    stay reproducible; but it must be compared with the covariance's scale: for rows of unit
+    L2 norm tr(cov) <= 1, so eps = 1 swamps every eigenvalue, C_s ~ C_t ~ eps I and X_s' ~ X_s
+    (CORAL silently does nothing). Hence a ``UserWarning`` when eps >= 10 x the largest
+    eigenvalue of both covariances (no direction's variance then moves by more than ~10 %).
+    ``relative=True`` instead uses eps x (tr(cov_s) + tr(cov_t)) / (2 d), eps times the mean
+    eigenvalue, which adapts the same whatever the data's scale.
     """
     s, t = check_pair(xs, xt)
     if not eps > 0:
         raise ValueError(f"eps must be > 0, got {eps}")
-    eye = np.eye(s.shape[1])
-    cs = np.cov(s, rowvar=False) + eps * eye
-    ct = np.cov(t, rowvar=False) + eps * eye
-    return s @ (sym_power(cs, -0.5) @ sym_power(ct, 0.5))
+    ws, vs = cov_factor(s)
+    wt, vt = cov_factor(t)
+    if relative:
+        mean_eig = (ws.sum() + wt.sum()) / (2 * s.shape[1])
+        # Constant features: no scale to be relative to; any eps then gives the same answer.
+        eps = eps * mean_eig if mean_eig > 0 else eps
+    top = max(ws[0] if len(ws) else 0.0, wt[0] if len(wt) else 0.0)
+    if eps >= 10.0 * top:
+        warnings.warn(
+            f"CORAL's eps={eps:.3g} is >= 10x the largest covariance eigenvalue ({top:.3g}): "
+            "the transform is close to the identity (no adaptation); lower eps or pass "
+            "relative=True",
+            UserWarning,
+            stacklevel=2,
+        )
+    return apply_power(apply_power(s, ws, vs, eps, -0.5), wt, vt, eps, 0.5)
 
 
 def pca_basis(x: np.ndarray, dim: int) -> np.ndarray:

@@ -24,7 +24,7 @@ from domainfit.adapt.classic_classifiers import Classifier, make_classifier
 from domainfit.adapt.classic_tca import (
     KERNELS,
     dim_limit,
-    embedding_basis,
+    factored_basis,
     mmd_directions,
     mmd_vectors,
     row_normalize,
@@ -80,13 +80,15 @@ def jda(
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
     dim = check_dim(dim, dim_limit(kernel, s.shape[1], len(s) + len(t)), f"{kernel} kernel")
-    k = embedding_basis(s, t, kernel, gamma, normalize)
+    # Factored once: with d > n (primal) or d < n (linear) every iteration's eigenproblem is
+    # then r x r, r = rank <= min(n, d), instead of p x p.
+    k, basis = factored_basis(s, t, kernel, gamma, normalize)
     ns = len(s)
     pseudo: np.ndarray | None = None
     history: list[np.ndarray] = []
     zs = zt = proba = None
     for _ in track(range(iterations), "JDA iterations", unit="iteration"):
-        a, _nu = mmd_directions(k, mmd_vectors(ns, len(t), y, pseudo), dim, lam)
+        a, _nu = mmd_directions(k, mmd_vectors(ns, len(t), y, pseudo), dim, lam, basis)
         z = k @ a
         if normalize:
             z = row_normalize(z)

@@ -1,29 +1,39 @@
-"""``domainfit align``: a classic feature-level method (CORAL, SA, TCA, JDA) followed by a
-classifier, on a config's source and target feature data. Writes a folder, all or nothing:
-``alignment.json`` (settings, accuracy with its 95% interval when the target has labels, the
-label-free validator scores), ``evaluation.json`` and ``predictions/target.csv``."""
+"""``domainfit align``: a classic feature-level method (CORAL, SA, TCA, JDA, GFK, PCA) followed
+by a classifier, on a config's source and target feature data. Writes a folder, all or nothing:
+``alignment.json`` (settings, the preprocessing protocol used, accuracy with its 95% interval
+when the target has labels, the label-free validator scores), ``evaluation.json`` and
+``predictions/target.csv``.
+
+Inputs, in order: the config's ``features:`` selection (fitted on the labelled source, as fit
+does), then either the config's ``preprocess:`` section when the config sets one (fitted on the
+source and applied to both domains, as fit does) or a ``classic_protocols`` protocol (``auto``:
+the published one for a named data set)."""
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 
+from domainfit.adapt import classic_protocols
 from domainfit.adapt.classic import CLASSIC_METHODS, CLASSIFIERS, adapt_and_classify
-from domainfit.adapt.classic_align import office_caltech_preprocess
 from domainfit.adapt.validators import information_maximization, snd
+from domainfit.classic_params import canonical
 from domainfit.config import RunConfig
 from domainfit.data.dataset import DomainDataset
+from domainfit.data.feature_pipeline import FeaturePipeline
+from domainfit.data.features import FeatureSelector
 from domainfit.data.pipeline import load_domains
 from domainfit.errors import ConfigError, DataError
 from domainfit.io_utils import staged_dir, write_json_atomic, write_text_atomic
 
-Preprocess = Literal["each", "office", "none"]
 DENSE_LIMIT = 200_000_000  # cells: a larger sparse matrix is not made dense
 
 
@@ -41,9 +51,10 @@ def align(
     method: str,
     classifier: str = "1nn",
     c: float = 1.0,
-    preprocess: Preprocess = "each",
+    protocol: str = "auto",
     params: dict[str, Any] | None = None,
 ) -> Alignment:
+    """``protocol``: a ``classic_protocols`` name; ``params`` may use the papers' names."""
     if cfg.data.target is None:
         raise ConfigError("align needs data.target (the unlabelled domain)", "set data.target")
     if method not in CLASSIC_METHODS:
@@ -56,19 +67,43 @@ def align(
         )
     if out.exists():
         raise ConfigError(f"output folder {out} already exists", "choose another --out")
+    try:
+        params = canonical(method, params or {})
+    except ValueError as err:
+        raise ConfigError(str(err), "see domainfit align --help for each method's") from None
+    config_pre = "preprocess" in cfg.model_fields_set
+    if config_pre and protocol != "auto":
+        raise ConfigError(
+            f"the config's preprocess: section and --protocol {protocol} both set the "
+            "preprocessing",
+            "remove one of them",
+        )
+    if cfg.features.time_features is not None:
+        raise ConfigError(
+            "features.time_features does not apply to align (feature arrays have no time order)",
+            "remove features.time_features",
+        )
     domains = load_domains(cfg, base_dir)
     src, tgt = domains["source"], domains["target"]
-    xs, xt = (_prepared(_matrix(ds), preprocess) for ds in (src, tgt))
     if src.labels is None or src.missing_labels().any():
         raise DataError(f"the source {src.domain} needs a label for every sample", "fix labels")
     classes = sorted({str(v) for v in src.labels})
     index = {name: i for i, name in enumerate(classes)}
     ys = np.array([index[str(v)] for v in src.labels])
+    if config_pre:
+        xs, xt, used = _config_inputs(cfg, src, tgt, ys)
+    else:
+        chosen = classic_protocols.resolve(protocol, src.meta.get("named"))
+        xs, xt = classic_protocols.apply(chosen, *_selected(cfg, src, tgt, ys))
+        used = chosen.describe()
     start = time.perf_counter()
-    try:
-        result = adapt_and_classify(method, xs, ys, xt, classifier, c, **(params or {}))
-    except ValueError as err:
-        raise ConfigError(str(err), "check --param names and values (see --help)") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            result = adapt_and_classify(method, xs, ys, xt, classifier, c, **params)
+        except ValueError as err:
+            raise ConfigError(str(err), "check --param names and values (see --help)") from None
+    notes = _notes(caught, classifier)
     seconds = time.perf_counter() - start
     pred = result.predictions.astype(int)
     probs = result.probabilities
@@ -77,13 +112,16 @@ def align(
         "params": params or {},
         "classifier": classifier,
         "c": c,
-        "preprocess": preprocess,
+        "protocol": used,
+        "features": cfg.features.model_dump(exclude={"time_features"}),
         "source": src.domain,
         "target": tgt.domain,
         "n_source": len(src),
         "n_target": len(tgt),
         "seconds": round(seconds, 3),
     }
+    if notes:
+        summary["notes"] = notes
     if probs is not None:
         summary["validators"] = {"im": information_maximization(probs), "snd": snd(probs)}
     frame = pd.DataFrame({"id": tgt.ids, "prediction": [classes[i] for i in pred]})
@@ -143,10 +181,45 @@ def _matrix(ds: DomainDataset) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def _prepared(x: np.ndarray, preprocess: Preprocess) -> np.ndarray:
-    if preprocess == "office":  # rows to unit sum, then z-score: the JDA/MEDA protocol
-        return office_caltech_preprocess(x)
-    if preprocess == "each":  # z-score each domain with its own statistics (no labels used)
-        std = x.std(axis=0)
-        return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
-    return x
+def _selected(
+    cfg: RunConfig, src: DomainDataset, tgt: DomainDataset, ys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both domains after the config's feature selection, fitted on the labelled source."""
+    xs, xt = _matrix(src), _matrix(tgt)
+    if cfg.features.select == "none":
+        return xs, xt
+    selector = FeatureSelector(cfg.features, task="classification", seed=cfg.seed)
+    selector.fit(xs, ys, src.feature_names())
+    return np.asarray(selector.transform(xs)), np.asarray(selector.transform(xt))
+
+
+def _config_inputs(
+    cfg: RunConfig, src: DomainDataset, tgt: DomainDataset, ys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The config's preprocess then features sections, fitted on the source as fit does."""
+    for ds in (src, tgt):
+        _matrix(ds)  # the same clear error as the protocol path for non-feature data
+    pipeline = FeaturePipeline.fit(src, cfg, "classification")
+    xs, xt = (_dense(pipeline.transform(ds)) for ds in (src, tgt))
+    used = {"name": "config", "preprocess": cfg.preprocess.model_dump()}
+    return xs, xt, used
+
+
+def _dense(x: Any) -> np.ndarray:
+    return np.asarray(x.toarray() if sp.issparse(x) else x, dtype=np.float64)
+
+
+def _notes(caught: list[warnings.WarningMessage], classifier: str) -> list[str]:
+    """Third-party warnings become at most one domainfit line each; other warnings pass on.
+    Liblinear/lbfgs stopping at max_iter is the usual one (JDA refits every round): the
+    predictions are still usable, so it is a note, not a repeated scikit-learn warning."""
+    hits = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for w in caught:
+        if w not in hits:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not hits:
+        return []
+    return [
+        f"{classifier} stopped at its iteration limit before converging in {len(hits)} "
+        "fit(s); predictions are usable, a smaller --c converges faster"
+    ]
