@@ -97,3 +97,15 @@ def test_tables_in_a_pipe_are_not_folded_to_80_columns(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     widest = max(len(line) for line in done.stdout.splitlines())
     assert 80 < widest <= 160
+
+
+def test_a_plain_userwarning_from_domainfit_is_one_line() -> None:
+    import warnings
+
+    from domainfit.cli import _format_warning
+
+    inside = str(Path(__import__("domainfit").__file__).parent / "adapt" / "classic_align.py")
+    line = _format_warning("CORAL's eps is large", UserWarning, inside, 110)
+    assert line == "warning: CORAL's eps is large\n"
+    elsewhere = _format_warning("deprecated", UserWarning, "/usr/lib/x.py", 3)
+    assert elsewhere == warnings._formatwarning_orig("deprecated", UserWarning, "/usr/lib/x.py", 3)  # type: ignore[attr-defined]

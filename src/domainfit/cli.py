@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 LOG_WIDTH = 160  # columns of the tables written to a pipe or a file
+_PACKAGE = Path(__file__).parent  # warnings raised from here are domainfit's own advice
 
 SetOpt = Annotated[
     list[str] | None,
@@ -385,7 +386,7 @@ def _format_warning(
     line: str | None = None,
 ) -> str:
     """domainfit's own warnings are advice for the user: one plain line, not a source location."""
-    if category.__module__.startswith("domainfit."):
+    if category.__module__.startswith("domainfit.") or Path(filename).is_relative_to(_PACKAGE):
         return f"warning: {message}\n"
     return warnings._formatwarning_orig(message, category, filename, lineno, line)  # type: ignore[attr-defined]
 
