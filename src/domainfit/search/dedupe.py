@@ -17,7 +17,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from domainfit.config_sweep import Scalar, SweepConfig
-from domainfit.search.space import active
+from domainfit.search.space import extend
 from domainfit.search.storage import WORKER_ATTR, counted
 
 DUPLICATE_ATTR = "duplicate_of"
@@ -53,14 +53,9 @@ def space_points(sweep: SweepConfig) -> list[dict[str, Any]] | None:
             values = list(range(lo, hi + 1))
         else:
             return None
-        grown: list[dict[str, Any]] = []
-        for combo in combos:
-            if active(spec, combo):
-                grown.extend({**combo, name: v} for v in values)
-            else:
-                grown.append(combo)
-            if len(grown) > MAX_POINTS:
-                return None
+        grown = extend(combos, name, spec, values, MAX_POINTS)
+        if grown is None:
+            return None
         combos = grown
     return combos
 

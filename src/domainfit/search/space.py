@@ -57,19 +57,34 @@ def grid_values(spec: ParamSpec, points: int) -> list[Scalar]:
     return [float(f"{v:.4g}") for v in np.linspace(*spec.uniform, points)]
 
 
+def extend(
+    combos: list[dict[str, Any]],
+    name: str,
+    spec: ParamSpec,
+    values: list[Scalar],
+    limit: int | None = None,
+) -> list[dict[str, Any]] | None:
+    """``combos`` times ``values`` of ``name``, only where the parameter is active: a
+    conditional parameter multiplies nothing else, so no two combinations are the same.
+    None as soon as there would be more than ``limit``."""
+    grown: list[dict[str, Any]] = []
+    for combo in combos:
+        if active(spec, combo):
+            grown.extend({**combo, name: v} for v in values)
+        else:
+            grown.append(combo)
+        if limit is not None and len(grown) > limit:
+            return None
+    return grown
+
+
 def grid(sweep: SweepConfig) -> list[dict[str, Any]]:
-    """Every combination of grid values; a conditional parameter multiplies only the
-    combinations where it is active, so the grid holds no duplicate configs."""
+    """Every combination of grid values (see ``extend``)."""
     combos: list[dict[str, Any]] = [{}]
     for name in sweep.ordered():
         spec = sweep.params[name]
-        values = grid_values(spec, sweep.grid_points)
-        grown: list[dict[str, Any]] = []
-        for combo in combos:
-            if active(spec, combo):
-                grown.extend({**combo, name: v} for v in values)
-            else:
-                grown.append(combo)
+        grown = extend(combos, name, spec, grid_values(spec, sweep.grid_points))
+        assert grown is not None  # no limit
         combos = grown
     return combos
 
