@@ -110,6 +110,11 @@ class CleanConfig(StrictModel):
 
     drop_duplicates: bool = False
     drop_near_duplicates: bool = False
+    drop_cross_domain: bool = Field(
+        False,
+        description="drop from the source every row that repeats a target row exactly (the "
+        "target, labelled or not, is kept whole): drop_duplicates works within a domain only",
+    )
     missing: Literal["keep", "drop", "mean", "median", "most_frequent", "constant"] = "keep"
     fill_value: float | str | None = None
     drop_missing_labels: bool = True
@@ -234,6 +239,12 @@ class ModelConfig(StrictModel):
     )
     pooling: Literal["cls", "mean"] = "mean"
     max_length: int = Field(256, ge=8, description="token limit for text backbones")
+    truncation: Literal["head", "tail", "head_tail"] = Field(
+        "head",
+        description="text longer than max_length keeps its start (head), its end (tail), or "
+        "its first quarter and last three quarters of the budget (head_tail: best on long "
+        "reviews in Sun et al. 2019)",
+    )
     image_size: int | None = Field(
         None,
         ge=8,

@@ -24,6 +24,7 @@ def embed(
     backbone: str = "minilm",
     *,
     max_length: int = 256,
+    truncation: str = "head",
     pooling: str = "mean",
     image_size: int | None = None,
     batch_size: int = 64,
@@ -38,6 +39,8 @@ def embed(
     ``cache_dir``: where computed features are kept (keyed by the model's weights, the encoded
     inputs and the settings); None computes without caching. ``layer``: pool the output of
     that transformer layer (0 = embeddings) instead of the last, for Hugging Face text models.
+    ``truncation``: which part of a text longer than ``max_length`` is read (``head``, ``tail``,
+    ``head_tail``; see ``model.truncation``).
     ``loaded``: ``backbone`` already loaded (callers embedding several sets load it once).
     ``image_size``: None, the backbone's own input convention. ``model_cfg``: a run's model
     section, used whole (its image normalisation too) instead of the arguments above.
@@ -52,6 +55,7 @@ def embed(
         {
             "backbone": backbone,
             "max_length": max_length,
+            "truncation": truncation,
             "pooling": pooling,
             "image_size": image_size,
         }

@@ -28,9 +28,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry (the number of texts) per real tokenisation by the cache."""
     seen: list[int] = []
 
-    def counted(tok: Any, texts: Any, max_length: int) -> list[list[int]]:
+    def counted(tok: Any, texts: Any, max_length: int, truncation: Any = "head") -> list[list[int]]:
         seen.append(len(texts))
-        return tokenize(tok, texts, max_length)
+        return tokenize(tok, texts, max_length, truncation)
 
     monkeypatch.setattr(token_cache, "tokenize", counted)
     return seen

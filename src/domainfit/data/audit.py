@@ -73,7 +73,10 @@ def audit_prepared(prepared: PreparedData, cfg: RunConfig) -> AuditReport:
         items += ([unlabelled] if unlabelled else []) + audit_domain(ds, cfg)
         summaries.append(_summary(role, ds))
     if "target" in prepared.raw:
-        items += _cross_domain(prepared.raw["source"], prepared.raw["target"], cfg)
+        # what training and evaluation use: the cleaned domains (clean.drop_cross_domain, a
+        # data.limit or drop_duplicates remove rows that then leak nothing)
+        sets = prepared.clean if "target" in prepared.clean else prepared.raw
+        items += _cross_domain(sets["source"], sets["target"], cfg)
     splits: dict[str, list[dict[str, int]]] = {}
     for role, folds in prepared.folds.items():
         ds = prepared.clean[role]

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import torch
 
 from domainfit.data.dataset import DomainDataset
-from domainfit.data.token_cache import TokenCache, tokenize
+from domainfit.data.token_cache import TokenCache, Truncation, tokenize
 from domainfit.errors import DataError
 
 BUCKET_CHUNK = 50  # batches per shuffled chunk sorted by length: similar widths, still random
@@ -174,14 +174,19 @@ class EncodedSet:
 
 
 def encode_text(
-    ds: DomainDataset, tokenizer: Any, max_length: int, cache: TokenCache | None = None
+    ds: DomainDataset,
+    tokenizer: Any,
+    max_length: int,
+    cache: TokenCache | None = None,
+    truncation: Truncation = "head",
 ) -> dict[str, Any]:
     """Token ids per text (no padding: batches pad themselves), read from ``cache`` when an
-    earlier run tokenised the same texts the same way."""
+    earlier run tokenised the same texts the same way. ``truncation``: which part of a text
+    longer than ``max_length`` is kept (see :func:`tokenize`)."""
     texts = ["" if t is None else str(t) for t in ds.inputs]
     if cache is not None:
-        return {"input_ids": cache.ids(texts, max_length)}
-    return {"input_ids": tokenize(tokenizer, texts, max_length)}
+        return {"input_ids": cache.ids(texts, max_length, truncation)}
+    return {"input_ids": tokenize(tokenizer, texts, max_length, truncation)}
 
 
 def encode_features(x: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from domainfit.config import RunConfig, SplitConfig
 from domainfit.data.clean import CleanAction, clean_domain
 from domainfit.data.dataset import DomainDataset
 from domainfit.data.load import load_domain
+from domainfit.data.row_keys import exact_keys
 from domainfit.data.split import Fold, make_splits
 from domainfit.data.target_split import labelled_target, transductive_fold
 from domainfit.data.task import Task, infer_task
@@ -66,6 +67,11 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
         cleaned, log = clean_domain(ds, cfg.clean, cfg.audit, labelled_role=role == "source")
         prepared.clean[role] = cleaned
         prepared.cleaning.extend(log)
+    if cfg.clean.drop_cross_domain and "target" in prepared.clean:
+        source, action = drop_cross_domain(prepared.clean["source"], prepared.clean["target"])
+        prepared.clean["source"] = source
+        prepared.cleaning.append(action)
+    for role, cleaned in prepared.clean.items():
         if role == "target" and cfg.adapt.protocol == "transductive":
             prepared.folds[role] = [transductive_fold(len(cleaned))]
         else:
@@ -78,6 +84,22 @@ def clean_and_split(raw: dict[str, DomainDataset], cfg: RunConfig) -> PreparedDa
             # the labelled few are training data, not test data
             first["test"] = np.setdiff1d(first["test"], prepared.labelled_target)
     return prepared
+
+
+def drop_cross_domain(
+    source: DomainDataset, target: DomainDataset
+) -> tuple[DomainDataset, CleanAction]:
+    """The source without the rows that repeat a target row exactly. The target is the domain
+    the run is judged on, so it stays whole: a shared row is trained on with its label
+    otherwise, and every test that scores it is inflated."""
+    if source.kind != target.kind:  # nothing can be equal between kinds
+        return source, CleanAction(source.domain, "drop_cross_domain", 0, "repeats of a target row")
+    in_target = {k for k in exact_keys(target) if k is not None}
+    repeats = np.array([k is not None and k in in_target for k in exact_keys(source)], dtype=bool)
+    action = CleanAction(
+        source.domain, "drop_cross_domain", int(repeats.sum()), f"repeats of a {target.domain} row"
+    )
+    return (source.subset(np.flatnonzero(~repeats)) if repeats.any() else source), action
 
 
 def _split_for(ds: DomainDataset, cfg: RunConfig, role: str) -> SplitConfig:

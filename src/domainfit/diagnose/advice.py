@@ -52,6 +52,21 @@ def advise(cfg: Mapping[str, Any], suggestions: Sequence[Suggestion], fallback: 
     return "; ".join(open_) if open_ else fallback
 
 
+def built_from_data(cfg: Mapping[str, Any]) -> bool:
+    """The model is a network built from the data (``model.backbone: mlp``): nothing is
+    pretrained, and the features the checks read are the preprocessed inputs, so advice about
+    a backbone's layers or its pretrained features does not apply."""
+    backbone = setting(cfg, "model.backbone")
+    return isinstance(backbone, str) and backbone.strip().lower().partition(":")[0] == "mlp"
+
+
+def features_read(cfg: Mapping[str, Any]) -> str:
+    """What the feature checks looked at, as a finding names it."""
+    if built_from_data(cfg):
+        return "the input features (after preprocessing)"
+    return "the backbone's features"
+
+
 def equals(want: Any) -> Callable[[Any], bool]:
     return lambda value: value == want
 

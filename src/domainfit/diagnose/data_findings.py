@@ -6,11 +6,20 @@ of the data (a handful of duplicates in 10,000 rows is noise, 10% is a problem).
 
 from __future__ import annotations
 
+from typing import Any
+
 from domainfit.config import RunConfig
 from domainfit.data.audit import AuditReport
 from domainfit.data.audit_checks import AuditItem
 from domainfit.data.pipeline import PreparedData
-from domainfit.diagnose.advice import Suggestion, advise, as_dict, equals, one_of
+from domainfit.diagnose.advice import (
+    Suggestion,
+    advise,
+    as_dict,
+    built_from_data,
+    equals,
+    one_of,
+)
 from domainfit.diagnose.findings import Finding, grade
 from domainfit.diagnose.leakage_findings import leakage
 
@@ -147,6 +156,7 @@ def _too_few(prepared: PreparedData, cfg: RunConfig) -> list[Finding]:
         sev = "medium"
     else:
         sev = "low"  # only the interval is wide: results are noisy, not wrong
+    settings = as_dict(cfg)
     out.append(
         Finding(
             "too_few_samples",
@@ -154,27 +164,47 @@ def _too_few(prepared: PreparedData, cfg: RunConfig) -> list[Finding]:
             "; ".join(problems) + f" in {ds.domain}",
             evidence,
             advise(
-                as_dict(cfg),
+                settings,
                 [
-                    Suggestion(
-                        "strategy.name: linear_probe (few samples fit a head, not a network)",
-                        "strategy.name",
-                        one_of("linear_probe", "frozen"),
-                    ),
+                    _fewer_parameters(settings),
                     Suggestion(
                         "split.method: kfold for evaluation with confidence intervals",
                         "split.method",
                         equals("kfold"),
                     ),
                 ],
-                "collect more labelled samples: the config already trains a head only and "
-                "evaluates across folds",
+                "collect more labelled samples: the config already "
+                + ("uses a small network" if built_from_data(settings) else "trains a head only")
+                + " and evaluates across folds",
             ),
             score=1.0 / max(1, per_class),
             domain=ds.domain,
         )
     )
     return out
+
+
+def _fewer_parameters(settings: dict[str, Any]) -> Suggestion:
+    if built_from_data(settings):
+        # nothing pretrained to probe: a linear probe of a random network reads noise
+        return Suggestion(
+            "a smaller network (model.backbone: mlp:32): few samples fit few parameters",
+            "model.backbone",
+            _small_network,
+        )
+    return Suggestion(
+        "strategy.name: linear_probe (few samples fit a head, not a network)",
+        "strategy.name",
+        one_of("linear_probe", "frozen"),
+    )
+
+
+def _small_network(spec: object) -> bool:
+    kind, _, widths = str(spec).strip().lower().partition(":")
+    try:
+        return kind == "mlp" and max(int(w) for w in widths.split(",")) <= 32
+    except ValueError:  # bare "mlp" (256,256) or an unreadable list
+        return False
 
 
 def _class_counts(labels: object) -> tuple[list[str], list[int]]:

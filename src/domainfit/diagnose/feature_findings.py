@@ -242,6 +242,7 @@ def domain_gap(
 ) -> list[Finding]:
     """Proxy A-distance and MMD between the domains, against the same statistics between two
     halves of the source: a gap is only a gap if it exceeds that floor."""
+    from domainfit.diagnose.advice import features_read
     from domainfit.diagnose.shift_stats import domain_gap as measure
 
     gap = measure(src.x, tgt.x, seed=seed)
@@ -258,7 +259,7 @@ def domain_gap(
         Finding(
             "domain_gap",
             sev,  # type: ignore[arg-type]
-            f"{tgt.domain} is easy to tell from {src.domain} on the backbone's features "
+            f"{tgt.domain} is easy to tell from {src.domain} on {features_read(cfg or {})} "
             f"(proxy A-distance {gap.pad:.2f} vs {gap.pad_within:.2f} within {src.domain})",
             {
                 "proxy_a_distance": round(gap.pad, 4),

@@ -16,7 +16,9 @@ protocol). So the target is re-counted here by role:
   protocols, since every target sample a test may score was then trained on with its label.
 
 Fixes are checked against the config: ``clean.drop_duplicates`` is suggested only when off,
-and never for repeats across domains, which it cannot remove (it works within each domain).
+and never for repeats across domains, which it cannot remove (it works within each domain);
+those get ``clean.drop_cross_domain``, which drops the repeated rows from the source and keeps
+the target whole (the audit then counts on the cleaned domains).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def leakage(report: AuditReport, prepared: PreparedData, cfg: RunConfig) -> list
                 share,
                 _grade(share),
                 {"pair": f"{earlier}_{later}", "count": item.count, "share": round(share, 4)},
-                _across_fix() if across else _within_fix(cfg, "source"),
+                _across_fix(cfg) if across else _within_fix(cfg, "source"),
                 item.domain,
                 item.examples,
             )
@@ -108,11 +110,21 @@ def _within_fix(cfg: RunConfig, role: str) -> str:
     )
 
 
-def _across_fix() -> str:
-    return (
-        "the repeats are across domains, which clean.drop_duplicates (within each domain) "
-        "cannot remove: drop the listed target rows from data.target's file, or the source "
-        "rows from data.source's, before training"
+def _across_fix(cfg: RunConfig) -> str:
+    return advise(
+        as_dict(cfg),
+        [
+            Suggestion(
+                "clean.drop_cross_domain: true (drops the source rows that repeat a target row "
+                "before the split, keeping the target whole; the repeats are across domains, "
+                "which clean.drop_duplicates, within each domain, cannot remove)",
+                "clean.drop_cross_domain",
+                equals(True),
+            )
+        ],
+        # not expected: the audit counts on the domains it cleaned
+        "clean.drop_cross_domain is on, yet source rows repeat in the target: drop the listed "
+        "rows from data.source's file by hand",
     )
 
 

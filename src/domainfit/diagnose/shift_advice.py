@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domainfit.diagnose.advice import Suggestion, advise, one_of, setting
+from domainfit.diagnose.advice import (
+    Suggestion,
+    advise,
+    built_from_data,
+    features_read,
+    one_of,
+    setting,
+)
 
 CLASS_AWARE = ("cdan",)  # align features per class: priors that differ do not mislead them
 
@@ -39,6 +46,9 @@ def label_shift_fix(cfg: Mapping[str, Any]) -> str:
 
 
 def domain_gap_fix(cfg: Mapping[str, Any], adapting: str | None) -> str:
+    """A network built from the data (``mlp``) has no pretrained layers to unfreeze: it gets
+    adaptation, classic alignment of its input features, and target labels."""
+    scratch = built_from_data(cfg)
     if adapting:
         kept = "source_only" in (setting(cfg, "baselines") or [])
         check = (
@@ -46,7 +56,8 @@ def domain_gap_fix(cfg: Mapping[str, Any], adapting: str | None) -> str:
             if kept
             else "keep baselines: [source_only] to see whether that closes it"
         )
-        return f"measured on the starting backbone; the run adapts ({adapting}): " + advise(
+        where = features_read(cfg) if scratch else "the starting backbone"
+        return f"measured on {where}; the run adapts ({adapting}): " + advise(
             cfg,
             [
                 Suggestion(check),
@@ -56,18 +67,19 @@ def domain_gap_fix(cfg: Mapping[str, Any], adapting: str | None) -> str:
             ],
             "",
         )
-    return advise(
-        cfg,
-        [
-            Suggestion(
-                "adapt.method: dann (or coral / mmd) with data.target as the unlabelled pool"
-            ),
-            Suggestion(
-                "train deeper layers (strategy.name: full or layerwise_lr, not linear_probe)",
-                "strategy.name",
-                one_of("full", "layerwise_lr", "gradual_unfreeze"),
-            ),
-            _target_labels(cfg, "a few labelled target samples help most"),
-        ],
-        "",
+    adapt = Suggestion(
+        "adapt.method: dann (or coral / mmd) with data.target as the unlabelled pool"
     )
+    labels = _target_labels(cfg, "a few labelled target samples help most")
+    if scratch:
+        align = Suggestion(
+            "for feature arrays, classic alignment without training: domainfit align CONFIG "
+            "--method coral (or tca, jda)"
+        )
+        return advise(cfg, [adapt, align, labels], "")
+    deeper = Suggestion(
+        "train deeper layers (strategy.name: full or layerwise_lr, not linear_probe)",
+        "strategy.name",
+        one_of("full", "layerwise_lr", "gradual_unfreeze"),
+    )
+    return advise(cfg, [adapt, deeper, labels], "")

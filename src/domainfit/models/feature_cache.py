@@ -6,7 +6,7 @@ Each split is one safetensors file named by a key over everything the features d
 - the model: backbone spec, encoder class, and a hash of the whole state dict (buffers too:
   BatchNorm statistics change features; a file's mtime would miss in-place edits and re-saves);
 - the data: the split's sample ids and its encoded inputs (token ids or image arrays, which
-  already reflect the tokenizer, ``max_length`` and ``image_size``);
+  already reflect the tokenizer, ``max_length``, ``truncation`` and ``image_size``);
 - the input settings that act inside the encoder (``pooling``) or before it.
 
 Labels are not cached: they come from the current run, so a relabelled set reuses its features.

@@ -45,9 +45,9 @@ def input_encoder(
             backbone.tokenizer_path, local_files_only=True, use_fast=True
         )
         cache = None if token_cache is None else TokenCache(Path(token_cache), tok)
-        return (lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length, cache)), int(
-            tok.pad_token_id or 0
-        )
+        return (
+            lambda ds: encode_text(_need(ds, "text"), tok, cfg.max_length, cache, cfg.truncation)
+        ), int(tok.pad_token_id or 0)
     conv = image_convention(cfg)
     return (lambda ds: image_inputs(ds, conv)), 0
 
