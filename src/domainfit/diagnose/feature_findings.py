@@ -132,10 +132,22 @@ def label_noise(
             _noise_fix(cfg or {}, wrong),
             score=rate,
             domain=src.domain,
-            examples=[r["id"] for r in detail],
+            examples=_review_order(suspects, probs, y, verdict, ids),
             detail=detail,
         )
     ]
+
+
+def _review_order(
+    suspects: np.ndarray, probs: np.ndarray, y: np.ndarray, verdict: list[str], ids: list[str]
+) -> list[str]:
+    """Every suspect's id: those whose label looks wrong first, each group most contradicted
+    first (``--json`` gives a reviewer the whole list, the console the top rows)."""
+    from domainfit.diagnose.label_review import LABEL_WRONG
+
+    given = probs[suspects, y[suspects]]
+    order = sorted(range(len(suspects)), key=lambda n: (verdict[n] != LABEL_WRONG, given[n]))
+    return [ids[int(suspects[n])] for n in order]
 
 
 def _noise_fix(cfg: Mapping[str, Any], wrong: int) -> str:
