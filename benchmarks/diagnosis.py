@@ -32,9 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from diagnosis_cases import FAULTS, Case, cases  # noqa: E402
-from diagnosis_data import SETS, WORK, load  # noqa: E402
-from results_file import append_rows  # noqa: E402
+from diagnosis_cases import FAULTS, Case, cases
+from diagnosis_data import SETS, WORK, load
+from results_file import append_rows
 
 OUT = Path("benchmarks/results/diagnosis.json")
 SCORED = ("label_noise", "duplicates")
@@ -73,7 +73,10 @@ def rows_for(case: Case, tool: str, result: dict[str, Any], seconds: float) -> l
     out[0]["severity"] = got.get("severity")
     if case.fault in SCORED:
         truth = set(case.planted)
-        for suffix, flagged in (("", got.get("flagged", [])), ("_looks_wrong", got.get("looks_wrong"))):
+        for suffix, flagged in (
+            ("", got.get("flagged", [])),
+            ("_looks_wrong", got.get("looks_wrong")),
+        ):
             if flagged is None:
                 continue
             hit = len(truth & set(flagged))
@@ -114,6 +117,7 @@ def main() -> None:
     ap.add_argument("--tools", default="domainfit,cleanlab,deepchecks")
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--faults", default="", help="only these faults (and the clean twin)")
     args = ap.parse_args()
     out = args.out
     tools = args.tools.split(",")
@@ -133,6 +137,8 @@ def main() -> None:
         real = load(name)
         for seed in map(int, args.seeds.split(",")):
             for case in cases(real, seed):
+                if args.faults and case.fault not in ("clean", *args.faults.split(",")):
+                    continue
                 task = (
                     f"{case.set}/clean"
                     if case.fault == "clean"

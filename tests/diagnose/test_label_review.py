@@ -12,7 +12,8 @@ from rich.console import Console
 import domainfit
 import domainfit.api as api
 from domainfit.console import render_diagnosis
-from domainfit.diagnose.feature_findings import Labelled, label_noise
+from domainfit.diagnose.feature_findings import Labelled
+from domainfit.diagnose.label_noise import label_noise
 from domainfit.diagnose.label_review import LABEL_WRONG, MODEL_WRONG, verdicts
 from tests.diagnose import planted
 
@@ -40,8 +41,10 @@ def test_suspects_carry_text_labels_and_a_verdict() -> None:
     (f,) = label_noise(_flipped(), cfg={"strategy": {"name": "linear_probe"}})
     ev = f.evidence
     assert ev["label_looks_wrong"] + ev["model_gets_it_wrong"] == ev["suspects"]
-    assert f"{ev['label_looks_wrong']} look mislabelled" in f.title
-    assert len(f.detail) == 10 and f.examples == [r["id"] for r in f.detail]
+    assert f"{ev['label_looks_wrong']} of which look mislabelled" in f.title
+    # the detail shows the top rows; examples hold every suspect for --json
+    assert len(f.detail) == 10 and len(f.examples) == ev["suspects"]
+    assert {r["id"] for r in f.detail} <= set(f.examples)
     first = f.detail[0]
     assert list(first)[: len(KEYS)] == KEYS and first["verdict"] == LABEL_WRONG
     assert first["label"] in ("neg", "pos") and first["predicted"] != first["label"]

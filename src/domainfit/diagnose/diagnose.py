@@ -17,8 +17,8 @@ from domainfit.diagnose.feature_findings import (
     MAX_ROWS,
     Labelled,
     domain_gap,
-    label_noise,
     label_shift,
+    out_of_fold_probs,
     subsample,
 )
 from domainfit.diagnose.findings import Finding, ranked
@@ -98,7 +98,9 @@ def run_diagnosis(
 
         run = RunFolder(run_dir)
         found = explain_collapse(found, run.config, run.history)
-    return Diagnosis(ranked(found), ran, skipped)
+    from domainfit.diagnose.causes import link_causes
+
+    return Diagnosis(ranked(link_causes(found)), ran, skipped)
 
 
 def _class_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray:
@@ -215,15 +217,27 @@ def _feature_checks(
     feats = _features(cfg, prepared, seed, bb)
     src = feats["source"]
     settings = as_dict(cfg)
-    found = label_noise(src, seed, settings)
-    ran = ["label_noise"]
-    skipped = {}
+    from domainfit.diagnose.label_noise import assess_label_noise
+
+    keep = src.labelled
+    ys = src.y[keep]
+    # one set of out-of-fold probabilities for both checks that need them
+    try:
+        probs: np.ndarray | None = out_of_fold_probs(src.x[keep], ys, seed)
+    except ValueError:  # a class with fewer than 2 samples: each check says so itself
+        probs = None
+    found, why = assess_label_noise(src, seed, settings, probs)
+    ran, skipped = [], {}
+    if why is None:
+        ran.append("label_noise")
+    else:
+        skipped["label_noise"] = why
     tgt = feats.get("target")
     if tgt is None:
         skipped["label_shift"] = skipped["domain_gap"] = "no data.target"
         return found, ran, skipped
     n_classes = int(src.y.max()) + 1
-    found += label_shift(src, tgt, n_classes, seed, settings)
+    found += label_shift(src, tgt, n_classes, seed, settings, probs)
     a = cfg.adapt
     adapting = (
         None

@@ -66,7 +66,15 @@ def text_mismatch(ds: DomainDataset, tokenizer: Any, cfg: ModelConfig) -> list[F
                 "input_mismatch",
                 sev_t,
                 f"{truncated:.0%} of {ds.domain}'s texts are cut at {cfg.max_length} tokens{kept}",
-                evidence,
+                {
+                    **evidence,
+                    # which texts: diagnose's causes step asks whether label-noise suspects are
+                    # cut more often than texts in general, then drops these two lists
+                    "_checked_ids": [str(i) for i in list(ds.ids)[:MAX_TEXTS]],
+                    "_truncated_ids": [
+                        str(ds.ids[i]) for i in np.flatnonzero(lengths > cfg.max_length)
+                    ],
+                },
                 _truncation_fix(lengths, cfg, limit),
                 score=truncated,
                 domain=ds.domain,
