@@ -110,3 +110,34 @@ def test_estimated_label_shift_is_found_by_its_predictions() -> None:
     tgt = Labelled("b", xt, np.full(500, -1), [str(i) for i in range(500)])
     (f,) = label_shift(src, tgt, 2)
     assert 0.2 <= f.evidence["total_variation"] <= 0.4
+
+
+def test_noise_that_falls_when_texts_are_read_longer_is_the_truncations() -> None:
+    cut_ids = [f"row {i}" for i in range(900)]  # nearly every text cut: enrichment cannot tell
+    for before, after, expect in ((0.3, 0.12, "symptom"), (0.23, 0.17, "26%"), (0.2, 0.19, "not")):
+        cut, noise = _noise_and_cut(cut_ids, [f"row {i}" for i in range(0, 900, 9)])
+        noise.evidence["estimated_noise_rate"] = before
+        noise.evidence["_noise_longer"] = {
+            "max_length": 238,
+            "estimated_noise_rate": after,
+            "before": before,
+            "falls": after <= before * 2 / 3,
+        }
+        link_causes([noise, cut])
+        assert noise.evidence["noise_at_longer_inputs"]["max_length"] == 238
+        if expect == "symptom":
+            assert noise.evidence["symptom_of"] == "input_mismatch"
+            assert "read to 238 tokens" in noise.fix
+        elif expect == "not":
+            assert "not explained by the truncation" in noise.title
+        else:
+            assert "26% of it the truncation's" in noise.title
+
+
+def test_labels_unpredictable_from_cut_texts_blame_the_cut_first() -> None:
+    cut, noise = _noise_and_cut([f"row {i}" for i in range(700)], [])
+    cut.evidence["truncated_share"] = 0.7
+    noise.evidence["estimated_noise_rate"] = None  # the at-chance finding
+    order = ranked(link_causes([noise, cut]))
+    assert order[0] is cut and noise.evidence["symptom_of"] == "input_mismatch"
+    assert noise.fix.startswith("70% of the texts are cut")

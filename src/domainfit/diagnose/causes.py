@@ -24,6 +24,7 @@ from __future__ import annotations
 from domainfit.diagnose.findings import SEVERITY_ORDER, Finding, Severity
 
 ENRICHED_P = 0.01
+PARTLY = 0.15  # a drop of the noise count, read longer, worth naming (a third makes a symptom)
 LOWER: dict[str, Severity] = {"high": "medium", "medium": "low", "low": "low"}
 
 
@@ -58,6 +59,7 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     for f in findings:  # working lists, not evidence a reader needs
         f.evidence.pop("_truncated_ids", None)
         f.evidence.pop("_checked_ids", None)
+        f.evidence.pop("_noise_longer", None)
     return findings
 
 
@@ -94,8 +96,41 @@ def _mark(symptom: Finding, cause: Finding, why: str, fix_first: bool = True) ->
 
 
 def _noise_vs_truncation(noise: Finding, truncation: Finding) -> None:
-    """Are the label-noise suspects cut more often than texts in general?"""
+    """Does the noise fall when the texts are read longer (:mod:`truncation_noise`, when it
+    ran)? Else: are the label-noise suspects cut more often than texts in general?"""
     from scipy.stats import binomtest
+
+    from domainfit.diagnose.truncation_noise import describe
+
+    if "estimated_noise_rate" in noise.evidence and noise.evidence["estimated_noise_rate"] is None:
+        if truncation.severity in ("high", "medium"):  # labels unpredictable from cut texts
+            share = truncation.evidence.get("truncated_share", 0.0)
+            _mark(
+                noise,
+                truncation,
+                f"{share:.0%} of the texts are cut at model.max_length: the features may never "
+                "see the part that carries the label",
+            )
+        return
+    longer = noise.evidence.pop("_noise_longer", None)
+    if longer is not None:
+        noise.evidence["noise_at_longer_inputs"] = longer
+        if longer["falls"]:
+            _mark(
+                noise,
+                truncation,
+                f"{describe(longer)}: much of the contradiction is the truncation's (the "
+                "label-bearing part was never read); fix the input first, then look at the "
+                "labels again",
+            )
+        elif longer["before"] - longer["estimated_noise_rate"] >= PARTLY * longer["before"]:
+            drop = 1 - longer["estimated_noise_rate"] / max(longer["before"], 1e-9)
+            noise.title += f" ({drop:.0%} of it the truncation's)"
+            noise.evidence["why"] = f"partly the truncation's: {describe(longer)}"
+        else:
+            noise.title += " (not explained by the truncation)"
+            noise.evidence["why"] = f"not explained by the truncation: {describe(longer)}"
+        return
 
     cut = set(truncation.evidence["_truncated_ids"])
     checked = set(truncation.evidence.get("_checked_ids", []))

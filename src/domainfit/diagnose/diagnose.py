@@ -79,6 +79,10 @@ def run_diagnosis(
         found, ran, skipped = found + f, ran + r, {**skipped, **s}
         f, r, s = _input_checks(cfg, prepared, bb)
         found, ran, skipped = found + f, ran + r, {**skipped, **s}
+        if bb is not None and bb.modality == "text":
+            from domainfit.diagnose.truncation_noise import noise_at_longer_inputs
+
+            noise_at_longer_inputs(cfg, prepared, seed, bb, found)
     if run_dir is not None:
         f, r = _run_checks(cfg, prepared, run_dir)
         found, ran = found + f, ran + r
