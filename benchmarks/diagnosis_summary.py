@@ -13,6 +13,7 @@ from statistics import mean
 from typing import Any
 
 TOOLS = ("domainfit", "cleanlab", "deepchecks")
+COLUMNS = ("domainfit", "serious", "cleanlab", "deepchecks")  # serious: domainfit, medium+
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -28,19 +29,26 @@ def detection(rows: list[dict[str, Any]]) -> str:
         if r["metric"] != "raised":
             continue
         name = r["task"].split("/", 1)[1]
+        # domainfit grades its findings: "serious" counts only medium and high
+        serious = 100.0 * (r.get("severity") in ("high", "medium"))
         if name == "clean":
             alarms[(r["code"], r["method"])].append(r["value"])
+            if r["method"] == "domainfit":
+                alarms[(r["code"], "serious")].append(serious)
         else:
             fault, strength = name.split("@")
             hits[(fault, strength, r["method"])].append(r["value"])
+            if r["method"] == "domainfit":
+                hits[(fault, strength, "serious")].append(serious)
     faults = dict.fromkeys(k[0] for k in hits)
-    lines = ["| fault | strength | " + " | ".join(TOOLS) + " |", "|---|---|---|---|---|"]
+    head = "| fault | strength | domainfit (any) | domainfit (medium+) | cleanlab | deepchecks |"
+    lines = [head, "|---|---|---|---|---|---|"]
     for fault in faults:
         strengths = sorted({k[1] for k in hits if k[0] == fault}, key=float)
         for s in strengths:
-            cells = [_pct(hits.get((fault, s, t))) for t in TOOLS]
+            cells = [_pct(hits.get((fault, s, t))) for t in COLUMNS]
             lines.append(f"| {fault} | {s} | " + " | ".join(cells) + " |")
-        cells = [_pct(alarms.get((fault, t))) for t in TOOLS]
+        cells = [_pct(alarms.get((fault, t))) for t in COLUMNS]
         lines.append(f"| {fault} | clean twin (false alarm) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

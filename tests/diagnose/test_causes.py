@@ -141,3 +141,11 @@ def test_labels_unpredictable_from_cut_texts_blame_the_cut_first() -> None:
     order = ranked(link_causes([noise, cut]))
     assert order[0] is cut and noise.evidence["symptom_of"] == "input_mismatch"
     assert noise.fix.startswith("70% of the texts are cut")
+
+
+def test_a_small_shift_next_to_a_label_shift_is_the_label_shifts_symptom() -> None:
+    gap = _finding("domain_gap", "low", "books", 0.03, test_pvalue=1e-4)
+    shift = _finding("label_shift", "medium", "books", 0.2)
+    order = ranked(link_causes([gap, shift]))
+    assert order[0] is shift and shift.severity == "medium"
+    assert gap.evidence["symptom_of"] == "label_shift"

@@ -11,9 +11,11 @@ Three relations are known:
   label-bearing end was cut reads like another class. The suspects' cut share is compared
   with all texts' (a one-sided binomial test at 1%): enriched, the noise is called a likely
   symptom of the truncation; not enriched, the evidence says the truncation does not explain it.
-- ``label_shift`` estimated without target labels, next to ``domain_gap``: black box shift
-  estimation assumes p(x | y) is the same in both domains, which a gap contradicts, so the
-  estimate drops a level and says why.
+- ``label_shift`` estimated without target labels, next to a ``domain_gap`` of proxy-A-distance
+  size: black box shift estimation assumes p(x | y) is the same in both domains, which a gap
+  contradicts, so the estimate drops a level and says why. Next to the *small* shift only the
+  two-sample test finds, the order turns: moved class priors alone make the target look
+  different, so that shift is the label shift's symptom.
 
 A cause ranks above its symptoms: its severity becomes at least theirs (the original is kept in
 ``evidence["severity_before"]``), as the root of a high-severity problem is one.
@@ -45,9 +47,18 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
             cause = _truncation(findings, f.domain)
             if cause is not None:
                 _noise_vs_truncation(f, cause)
-        elif f.code == "label_shift" and "target_priors_observed" not in f.evidence:
-            cause = _first(findings, "domain_gap", f.domain)
-            if cause is not None:
+        elif f.code == "label_shift":
+            gap = _first(findings, "domain_gap", f.domain)
+            if gap is not None and "test_pvalue" in gap.evidence:
+                # a small shift found only by the two-sample test: moved priors move p(x) too
+                _mark(
+                    gap,
+                    f,
+                    "the class priors moved (label_shift): a target with other class "
+                    "proportions is told from the source by that alone",
+                )
+            elif gap is not None and "target_priors_observed" not in f.evidence:
+                cause = gap
                 f.severity = LOWER[f.severity]
                 _mark(
                     f,
