@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from domainfit.api import (
         align,
         audit,
+        auto,
         diagnose,
         evaluate,
         fit,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_API = ("align", "audit", "diagnose", "evaluate", "fit", "inspect", "lr_find", "predict")
+_API = ("align", "audit", "auto", "diagnose", "evaluate", "fit", "inspect", "lr_find", "predict")
 _WHERE: dict[str, tuple[str, str]] = {
     **{name: ("domainfit.api", name) for name in (*_API, "prepare", "rank", "sweep")},
     "DomainDataset": ("domainfit.data.dataset", "DomainDataset"),
@@ -45,6 +46,7 @@ __all__ = [
     "DomainDataset",
     "align",
     "audit",
+    "auto",
     "diagnose",
     "embed",
     "evaluate",

@@ -410,6 +410,14 @@ def diagnose(
     return result
 
 
+def auto(source: str | None = None, **kwargs: Any) -> Any:
+    """The whole adaptation experiment under a time budget: ``auto("reviews.csv",
+    target="books.csv", budget="30m", out="runs/auto")``; see ``domainfit.auto.main``."""
+    from domainfit.auto.main import run_auto
+
+    return run_auto(source, **kwargs)
+
+
 def sweep(config: ConfigLike, **kwargs: Any) -> Any:
     """Strategy and hyperparameter search; see ``domainfit.search.api.sweep``."""
     from domainfit.search.api import sweep as run

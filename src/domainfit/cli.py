@@ -333,7 +333,7 @@ def lr_find(
 
 # the other commands live in their own modules; importing them registers them on ``app``
 from domainfit import cli_runs  # noqa: E402, F401, I001  (first: the order of --help)
-from domainfit import cli_analysis, cli_sweep  # noqa: E402, F401
+from domainfit import cli_analysis, cli_auto, cli_sweep  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> int:

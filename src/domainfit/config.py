@@ -337,6 +337,13 @@ class TrainConfig(StrictModel):
         description="text: batch reviews of similar length together (less padding, faster); "
         "batches still come in random order",
     )
+    max_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="stop training once this many seconds have passed (checked after each "
+        "optimizer step; with several processes, at epoch ends), keeping the best model so "
+        "far: a deadline for budgeted runs",
+    )
 
     @model_validator(mode="after")
     def _schedule_options(self) -> TrainConfig:

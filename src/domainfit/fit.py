@@ -356,7 +356,10 @@ def _finish(
     seconds = time.perf_counter() - start
     width = None if s.preprocessor is None else s.preprocessor.width
     _write_outputs(run_dir, cfg, s, width, result, metrics)
-    write_json_atomic(run_dir / "run.json", {"name": name, "seconds": round(seconds, 2)})
+    done = {"name": name, "seconds": round(seconds, 2)}
+    if result.timed_out:  # fewer epochs than the config says: its reader should know
+        done["stopped"] = "train.max_seconds"
+    write_json_atomic(run_dir / "run.json", done)
     if cfg.track.report:
         write_report(run_dir)
     return metrics, seconds

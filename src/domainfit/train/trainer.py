@@ -16,6 +16,7 @@ itself), and always before anything is saved.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class FitResult:
     lr_trace: list[dict[str, Any]] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
     steps_per_epoch: int = 1
+    timed_out: bool = False  # train.max_seconds ended it before train.epochs
 
 
 @dataclass
@@ -169,6 +171,8 @@ class Trainer:
         # and the first non-finite loss seen since, raised on every process at that step
         self._pending: list[tuple[float, float, float, float]] = []
         self._bad: float | None = None
+        self._deadline: float | None = None  # train.max_seconds, as a monotonic time
+        self.timed_out = False
 
     def fit(self, train: EncodedSet, val: EncodedSet | None, *, resume: bool = False) -> FitResult:
         n_batches = len(Batches(train, self.cfg.batch_size, shuffle=False))
@@ -184,10 +188,16 @@ class Trainer:
         # listing them once spares a walk over every submodule at every step
         self._clip_params = list(self.saved.parameters())
         progress = TrainingProgress(self.cfg.epochs, n_batches, len(train))
+        if self.cfg.max_seconds is not None:
+            self._deadline = time.monotonic() + self.cfg.max_seconds
         # only rank 0 draws progress
         with silenced(self.rank != 0), progress as bar:
             self.bar = bar
-            while self.state.epoch < self.cfg.epochs and not self.state.stopped_early:
+            while (
+                self.state.epoch < self.cfg.epochs
+                and not self.state.stopped_early
+                and not self.timed_out
+            ):
                 self._epoch(train, val, n_batches)
                 if not self._evaluated_now():
                     self._evaluate(val)
@@ -196,6 +206,8 @@ class Trainer:
                 self.state.next_batch = 0
                 self._reset_running_sums()
                 self._checkpoint(ckpt_dir)
+                if self.world > 1 and self._deadline is not None:  # every process stops alike
+                    self.timed_out = distributed.from_main(self._past_deadline)
         best_model = self.run_dir / "model" / "model.safetensors"
         return FitResult(
             self.state.history,
@@ -206,6 +218,7 @@ class Trainer:
             self.state.lr_trace,
             self.state.step_losses,
             steps_per_epoch,
+            self.timed_out,
         )
 
     def _resume(self, ckpt_dir: Path) -> None:
@@ -268,6 +281,21 @@ class Trainer:
                     ckpt_every = self.checkpoint_every
                     if ckpt_every and self.state.global_step % ckpt_every == 0:
                         self._checkpoint(self.run_dir / "checkpoints")
+                    if self.world == 1 and self._past_deadline():
+                        # validated next (fit), so the best model also weighs this last stretch
+                        self.timed_out = True
+                        return
+
+    def _past_deadline(self) -> bool:
+        if self._deadline is None or time.monotonic() < self._deadline:
+            return False
+        if not self.timed_out:
+            say(
+                f"train.max_seconds={self.cfg.max_seconds:g} reached at epoch "
+                f"{self.state.epoch + 1}, step {self.state.global_step}: training stops here "
+                "and keeps the best model so far"
+            )
+        return True
 
     def _prefetched(self, batches: Batches) -> Iterator[dict[str, torch.Tensor]]:
         """``train.num_workers`` > 0: a background thread builds that many batches ahead (and
