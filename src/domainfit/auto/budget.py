@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from domainfit.errors import ConfigError
+from domainfit.progress_phase import duration  # noqa: F401  (re-exported: auto reads it here)
 
 MIN_BUDGET = 60.0  # below a minute not even one step and the final stage fit
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
@@ -43,16 +44,6 @@ def parse_budget(text: str | float | int) -> float:
             "give at least 1m (one step and the final baselines, diagnosis and export)",
         )
     return seconds
-
-
-def duration(seconds: float) -> str:
-    """``42s``, ``5m12s``, ``1h03m``."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 @dataclass
