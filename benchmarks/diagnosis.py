@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--faults", default="", help="only these faults (and the clean twin)")
+    ap.add_argument("--redo", action="store_true", help="rerun cases already in the file")
     args = ap.parse_args()
     out = args.out
     tools = args.tools.split(",")
@@ -145,7 +146,7 @@ def main() -> None:
                     else f"{case.set}/{case.fault}@{case.strength:g}"
                 )
                 for tool in tools:
-                    if (task, tool, seed) in done:
+                    if (task, tool, seed) in done and not args.redo:
                         continue
                     try:
                         result, seconds, findings = run_tool(tool, case)
@@ -171,7 +172,10 @@ def main() -> None:
                             f"({seconds:.1f} s)",
                             flush=True,
                         )
-                    append_rows(out, doc, rows)
+                    key = (task, tool, seed)
+                    append_rows(
+                        out, doc, rows, lambda r, k=key: (r["task"], r["method"], r["seed"]) == k
+                    )
                     done.add((task, tool, seed))
     print(f"wrote {out} ({len(doc['rows'])} rows) in {time.process_time():.0f} s CPU")
 
