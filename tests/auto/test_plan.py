@@ -82,11 +82,13 @@ def test_dry_run_writes_nothing(
     before = sorted(p.name for p in tmp_path.rglob("*"))
     src, tgt = domains
     code, out, err = run(
-        capsys, "auto", str(src), "--target", str(tgt), "--budget", "2m", "--dry-run"
+        capsys, "auto", str(src), "--target", str(tgt), "--budget", "1h", "--dry-run"
     )
     assert code == 0, err
-    assert "Plan for a budget of 2m00s" in out and "nothing trained, nothing written" in out
-    assert "mmd on 01-full-lr1e-3" in out and "clean.drop_cross_domain" in out
+    assert "Plan for a budget of 1h00m" in out and "nothing trained, nothing written" in out
+    # a budget no load can exhaust: the dry run measures this machine's speed, so a tight one
+    # skipped the adaptation steps on a busy CI machine; step ids are never wrapped in the table
+    assert "03-mmd" in out and "clean.drop_cross_domain" in out
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
