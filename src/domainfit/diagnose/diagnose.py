@@ -14,8 +14,6 @@ from domainfit.data.dataset import DomainDataset
 from domainfit.data.pipeline import PreparedData, clean_and_split, load_domains
 from domainfit.diagnose.advice import as_dict
 from domainfit.diagnose.feature_findings import (
-    MAX_ROWS,
-    Labelled,
     domain_gap,
     label_shift,
     out_of_fold_probs,
@@ -107,17 +105,6 @@ def run_diagnosis(
     return Diagnosis(ranked(link_causes(found)), ran, skipped)
 
 
-def _class_ids(ds: DomainDataset, classes: list[str]) -> np.ndarray:
-    index = {c: i for i, c in enumerate(classes)}
-    if ds.labels is None:
-        return np.full(len(ds), -1, dtype=np.int64)
-    missing = ds.missing_labels()
-    return np.array(
-        [-1 if m else index.get(str(v), -1) for v, m in zip(ds.labels, missing, strict=True)],
-        dtype=np.int64,
-    )
-
-
 def _start_checks(cfg: RunConfig, bb: Backbone | None) -> list[Finding]:
     from domainfit.models.backbone import random_start_fix
     from domainfit.models.start_weights import random_start
@@ -152,73 +139,14 @@ def _pretrained(cfg: RunConfig) -> Backbone | None:
     return None if parse_spec(cfg.model.backbone).kind == "mlp" else load_backbone(cfg.model)
 
 
-def _features(
-    cfg: RunConfig, prepared: PreparedData, seed: int, bb: Backbone | None
-) -> dict[str, Labelled]:
-    """Per role, the features the model starts from: the frozen pretrained backbone's, or the
-    fitted preprocessing's for a network built from the data (``mlp``); at most MAX_ROWS
-    rows each (seeded subsample)."""
-    from domainfit.embed import embed
-    from domainfit.models.specs import parse_spec
-
-    assert cfg.model is not None
-    src = prepared.clean["source"]
-    classes = sorted({str(v) for v in src.labels[~src.missing_labels()]})  # type: ignore[index]
-    out = {}
-    if parse_spec(cfg.model.backbone).kind == "mlp":
-        from domainfit.fit import _fit_preprocessor
-
-        pipeline = _fit_preprocessor(prepared, cfg)
-    for role, ds in prepared.clean.items():
-        rows = subsample(np.arange(len(ds)), MAX_ROWS, seed)
-        sub = ds.subset(rows)
-        if parse_spec(cfg.model.backbone).kind == "mlp":
-            x = pipeline.transform(sub)
-            x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-        else:
-            m = cfg.model
-            x = embed(
-                sub,
-                m.backbone,
-                model_cfg=m,
-                batch_size=cfg.train.batch_size,
-                cache_dir=cfg.strategy.cache_dir,
-                loaded=bb,
-            )
-        out[role] = Labelled(
-            ds.domain,
-            np.asarray(x, dtype=np.float64),
-            _class_ids(sub, classes),
-            [sub.ids[i] for i in range(len(sub))],
-            _shown(sub),
-            classes,
-        )
-    return out
-
-
-def _shown(ds: DomainDataset) -> list[str] | None:
-    """What a reviewer reads per sample: the text, the image's path, a table row's values;
-    None for bare feature vectors, whose numbers say nothing to a reader."""
-    if ds.kind == "text":
-        return ["" if t is None else str(t) for t in ds.inputs]
-    if ds.kind == "image":
-        return [str(p) for p in ds.inputs]
-    if ds.kind == "tabular":
-        return [
-            ", ".join(
-                f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
-            )
-            for row in ds.inputs.to_dict("records")
-        ]
-    return None
-
-
 def _feature_checks(
     cfg: RunConfig, prepared: PreparedData, seed: int, bb: Backbone | None
 ) -> tuple[list[Finding], list[str], dict[str, str]]:
     if prepared.task == "regression":
         return [], [], {"features": "label_noise, label_shift: classification only"}
-    feats = _features(cfg, prepared, seed, bb)
+    from domainfit.diagnose.role_features import features
+
+    feats = features(cfg, prepared, seed, bb)
     src = feats["source"]
     settings = as_dict(cfg)
     from domainfit.diagnose.label_noise import assess_label_noise

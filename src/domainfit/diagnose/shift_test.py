@@ -20,7 +20,6 @@ import numpy as np
 
 C = 0.01
 FOLDS = 5
-REDUCE_ABOVE = 512  # columns; wider features are projected to 256 principal components first
 
 
 def domain_test_pvalue(xs: np.ndarray, xt: np.ndarray, seed: int = 0) -> float:
@@ -32,13 +31,16 @@ def domain_test_pvalue(xs: np.ndarray, xt: np.ndarray, seed: int = 0) -> float:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # the proxy A-distance's width rule: the same domain classifier, the same reduction
+    from domainfit.diagnose.shift_stats import PAD_SVD_ABOVE, PAD_SVD_DIMS
+
     x = np.vstack([xs, xt])
     d = np.r_[np.zeros(len(xs)), np.ones(len(xt))]
     if min(len(xs), len(xt)) < 2 * FOLDS:
         return 1.0
     steps: list[object] = [StandardScaler()]
-    if x.shape[1] > REDUCE_ABOVE:
-        steps.append(PCA(min(256, len(x) - 1), random_state=seed))
+    if x.shape[1] > PAD_SVD_ABOVE:
+        steps.append(PCA(min(PAD_SVD_DIMS, len(x) - 1), random_state=seed))
     steps.append(LogisticRegression(C=C, max_iter=2000))
     cv = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     scores = cross_val_predict(make_pipeline(*steps), x, d, cv=cv, method="decision_function")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from domainfit.config import RunConfig
 from domainfit.data.pipeline import PreparedData
 from domainfit.diagnose.findings import Finding
@@ -30,12 +28,7 @@ def noise_at_longer_inputs(
     cfg: RunConfig, prepared: PreparedData, seed: int, bb: Backbone, found: list[Finding]
 ) -> None:
     """Adds ``_noise_longer`` to the label-noise finding's evidence (``causes`` reads it)."""
-    from domainfit.diagnose.feature_findings import (
-        MAX_ROWS,
-        confident_disagreements,
-        out_of_fold_probs,
-        subsample,
-    )
+    from domainfit.diagnose.feature_findings import confident_disagreements, out_of_fold_probs
 
     src = prepared.clean["source"]
     noise = next((f for f in found if f.code == "label_noise" and f.domain == src.domain), None)
@@ -56,18 +49,15 @@ def noise_at_longer_inputs(
     longer = min(int(cut.evidence["position_limit"]), int(cut.evidence["p90_tokens"]))
     if longer <= cfg.model.max_length:
         return
-    from domainfit.diagnose.diagnose import _class_ids
-    from domainfit.embed import embed
+    from domainfit.diagnose.role_features import role_features, source_classes
 
-    sub = src.subset(subsample(np.arange(len(src)), MAX_ROWS, seed))
-    classes = sorted({str(v) for v in src.labels[~src.missing_labels()]})  # type: ignore[index]
-    y = _class_ids(sub, classes)
-    keep = y >= 0
     model = cfg.model.model_copy(update={"max_length": longer})
-    x = embed(sub, model.backbone, model_cfg=model, batch_size=cfg.train.batch_size, loaded=bb)
-    x = np.asarray(x, dtype=np.float64)[keep]
-    probs = out_of_fold_probs(x, y[keep], seed)
-    rate = len(confident_disagreements(probs, y[keep])) / int(keep.sum())
+    read = role_features(
+        cfg.model_copy(update={"model": model}), src, source_classes(prepared), seed, bb
+    )
+    keep = read.labelled
+    probs = out_of_fold_probs(read.x[keep], read.y[keep], seed)
+    rate = len(confident_disagreements(probs, read.y[keep])) / int(keep.sum())
     before = float(noise.evidence["estimated_noise_rate"])
     noise.evidence["_noise_longer"] = {
         "max_length": longer,
