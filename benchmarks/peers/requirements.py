@@ -20,3 +20,9 @@ DEEPCHECKS_REQUIREMENTS = [
     "jsonpickle==4.1.4",
     "setuptools==75.8.0",
 ]
+
+# AutoGluon's MultiModalPredictor (benchmarks/auto.py). It caps torch below 2.14 and torchvision
+# below 0.29; PyPI's torchvision 0.28.0 is built against PyPI's torch 2.13.0 (a CUDA build, run
+# on the CPU here): the CPU torch 2.13.0 wheel on this machine's disk fails its import
+# ("operator torchvision::nms does not exist"), so this venv installs from PyPI only.
+AUTOGLUON_REQUIREMENTS = ["autogluon.multimodal==1.6.3", "torch==2.13.0", "torchvision==0.28.0"]

@@ -7,6 +7,7 @@ subprocess, so nothing it installs can reach the project's environment.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +16,15 @@ PEERS_ROOT = Path(__file__).resolve().parents[2] / ".venv-peers"
 STAMP = "domainfit-peer-requirements.json"
 
 
-def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         # pip's own last line names the failing package; the full log would swamp the message
         tail = (done.stderr.strip().splitlines() or [""])[-1]
         raise RuntimeError(f"peer venv setup failed ({done.returncode}): {' '.join(cmd)}: {tail}")
 
 
-def peer_python(name: str, requirements: list[str]) -> Path:
+def peer_python(name: str, requirements: list[str], pypi_only: bool = False) -> Path:
     """The python of venv ``name`` with ``requirements`` installed, created on first use.
 
     A stamp file holds the requirement list that was installed; a different list reinstalls into
@@ -44,7 +45,11 @@ def peer_python(name: str, requirements: list[str]) -> Path:
         # the main venv (sys.executable may be .venv's python)
         _run(["python3", "-m", "venv", str(venv)])
     stamp.unlink(missing_ok=True)  # no stamp until the install below has succeeded
-    _run([str(python), "-m", "pip", "install", "-q", *requirements])
+    env = None
+    if pypi_only:
+        env = {k: v for k, v in os.environ.items() if k != "PIP_FIND_LINKS"}
+        env["PIP_CONFIG_FILE"] = os.devnull
+    _run([str(python), "-m", "pip", "install", "-q", *requirements], env)
     stamp.write_text(json.dumps(wanted))
     return python
 
