@@ -80,7 +80,9 @@ def run_domainfit(task: Task, seed: int, core: int | None) -> dict[str, Any]:
     cmd += ["--target", data["target"]] if data["target"] else []
     cmd += ["--budget", task.budget, "--out", str(folder), "--set", f"seed={seed}"]
     folder.parent.mkdir(parents=True, exist_ok=True)
-    # a folder left by a killed run is resumed by auto itself: the same command continues it
+    if (folder / "auto.json").is_file():  # a finished run: --redo starts afresh
+        shutil.rmtree(folder)
+    # a folder left by a killed run (no auto.json yet) is resumed: the same command continues it
     seconds = _run(cmd, folder.parent / f"{folder.name}.log", core)
     doc = json.loads((folder / "auto.json").read_text())
     winner = doc["winner"]
@@ -88,7 +90,7 @@ def run_domainfit(task: Task, seed: int, core: int | None) -> dict[str, Any]:
 
     preds = domainfit.predict(folder / winner["dir"], data["test"])
     pred = preds["prediction"].astype(str).to_numpy()
-    np.save(folder / "test_predictions.npy", pred)
+    np.save(folder / "test_predictions.npy", pred.astype(str))  # no object array: no pickle
     truth = preds["label"].astype(str).to_numpy()
     return {
         "value": round(100 * float((pred == truth).mean()), 2),
@@ -121,7 +123,7 @@ def run_autogluon(task: Task, seed: int, core: int | None) -> dict[str, Any]:
     import pandas as pd
 
     pred = pd.read_csv(folder / "predictions.csv")["prediction"].astype(str).to_numpy()
-    np.save(folder / "test_predictions.npy", pred)
+    np.save(folder / "test_predictions.npy", pred.astype(str))  # no object array: no pickle
     truth = _test_labels(data["test"])
     run = json.loads((folder / "run.json").read_text())
     shutil.rmtree(folder / "predictor", ignore_errors=True)  # ~90 MB of checkpoints

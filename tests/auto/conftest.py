@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from domainfit.auto import priors
+from domainfit.auto import priors, search_step
 
 
 def write_domain(path: Path, n: int = 200, shift: float = 0.0, seed: int = 0) -> Path:
@@ -36,6 +36,8 @@ def short_plan(monkeypatch: pytest.MonkeyPatch) -> None:
         ),
     )
     monkeypatch.setattr(priors, "ADAPT_METHODS", ("mmd",))
+    # the Hyperband step has tests of its own (test_search_step.py): here it is always skipped
+    monkeypatch.setattr(search_step, "MIN_TRIALS", 10**6)
 
 
 # no MLflow, no report.html per step (auto.html sums them up): seconds saved per step

@@ -31,8 +31,8 @@ def _plan(source: Path, target: Path | None = None, models: list[str] | None = N
 
 def test_features_plan_mlp_then_adaptation(domains: tuple[Path, Path]) -> None:
     setup, steps, notes = _plan(*domains)
-    assert [s.phase for s in steps] == ["strategy"] * 2 + ["adapt"] * 3
-    assert {s.model for s in steps if s.phase != "adapt"} == {"mlp"}
+    assert [s.phase for s in steps] == ["strategy"] * 2 + ["search"] + ["adapt"] * 3
+    assert {s.model for s in steps if s.phase == "strategy"} == {"mlp"}
     assert [s.method for s in steps if s.phase == "adapt"] == list(priors.ADAPT_METHODS)
     assert any(n.setting.startswith("linear_probe") and n.value == "skipped" for n in notes)
     chosen = {d.setting: d for d in setup.decisions}
@@ -45,8 +45,9 @@ def test_features_plan_mlp_then_adaptation(domains: tuple[Path, Path]) -> None:
 def test_text_plan_floor_then_priors_order(tmp_path: Path) -> None:
     _, steps, notes = _plan(_reviews(tmp_path / "r.csv"))
     assert steps[0].strategy == "linear_probe" and steps[0].phase == "floor"
-    assert [s.strategy for s in steps[1:]] == [r.strategy for r in priors.TEXT]
-    assert all(s.model == "minilm" for s in steps)
+    assert [s.strategy for s in steps[1:-1]] == [r.strategy for r in priors.TEXT]
+    assert steps[-1].phase == "search"  # Hyperband on the best of them, if it fits
+    assert all(s.model == "minilm" for s in steps[:-1])  # the search's is its base's
     assert not any(s.phase == "adapt" for s in steps)  # no target, no adaptation
     assert any("gradual_unfreeze" in n.setting for n in notes)
 
@@ -88,7 +89,7 @@ def test_dry_run_writes_nothing(
     assert "Plan for a budget of 1h00m" in out and "nothing trained, nothing written" in out
     # a budget no load can exhaust: the dry run measures this machine's speed, so a tight one
     # skipped the adaptation steps on a busy CI machine; step ids are never wrapped in the table
-    assert "03-mmd" in out and "clean.drop_cross_domain" in out
+    assert "04-mmd" in out and "clean.drop_cross_domain" in out
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
@@ -117,8 +118,10 @@ def test_tight_budget_shrinks_epochs_then_skips(domains: tuple[Path, Path], tmp_
     rows = [exp.rows[s.id] for s in steps]
     assert rows[0]["status"] == "planned" and "epochs 20 -> " in rows[0]["note"]
     assert "and one adaptation step" in rows[0]["note"]  # room left to adapt it
-    skipped = [r for r in rows if r["status"] == "skipped"]
+    skipped = [r for r in rows if r["status"] == "skipped" and r["phase"] != "search"]
     assert skipped and all(r["note"].startswith("needs ~") for r in skipped)
+    search = next(r for r in rows if r["phase"] == "search")
+    assert search["status"] == "skipped" and "trials of ~" in search["note"]
     assert any(r["phase"] == "adapt" and r["status"] == "planned" for r in rows)
     planned = sum(r["estimate"] for r in rows if r["status"] == "planned")
     assert planned + exp.reserve(exp.expected) <= 120.0

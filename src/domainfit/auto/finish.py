@@ -60,7 +60,7 @@ def _normalised(cfg: RunConfig) -> dict[str, Any]:
 
 def _same_step(exp: Experiment, cfg: RunConfig) -> dict[str, Any] | None:
     want = _normalised(cfg)
-    for row in exp.done("floor", "strategy", "adapt"):
+    for row in exp.done("floor", "strategy", "search", "adapt"):
         saved = exp.out / row["dir"] / "config.yaml"
         if saved.is_file() and _normalised(load_config(saved)) == want:
             return row

@@ -173,7 +173,7 @@ def _select_decision(selection: dict[str, str]) -> Decision:
 def _why(exp: Experiment, winner: dict[str, Any], selection: dict[str, str]) -> str:
     best = exp.best_source_only()
     metric = selection["metric"].split(",")[0]
-    n = len(exp.done("floor", "strategy"))
+    n = len(exp.done("floor", "strategy", "search"))
     if best is None:
         return ""
     score = best["scores"]["source.val"]

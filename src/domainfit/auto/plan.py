@@ -32,7 +32,7 @@ class Step:
     when it runs, from the best step before it (``base``)."""
 
     id: str
-    phase: str  # floor, strategy or adapt
+    phase: str  # floor, strategy, search or adapt
     model: str
     strategy: str
     method: str = "none"
@@ -47,6 +47,8 @@ class Step:
     def title(self) -> str:
         if self.phase == "adapt":
             return f"{self.method} on {self.base or 'the best step'}"
+        if self.phase == "search":
+            return f"Hyperband on {self.base or 'the best step'}"
         return self.label or self.strategy
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +106,17 @@ def build_plan(setup: Setup, models: list[str]) -> tuple[list[Step], list[Decisi
             for name, why in priors.TEXT_LEFT_OUT.items():
                 notes.append(Decision(f"{name} ({model})", "left out", why))
     steps = floors + _interleave(per_model)  # each model's best prior first, then the next
+    steps.append(
+        Step(
+            "",
+            "search",
+            "",
+            "",
+            why="Hyperband (successive halving) over the learning rate and weight decay of the "
+            "best source-only step, when its trials are cheap next to the budget",
+            label="search",
+        )
+    )
     if setup.has_target:
         if setup.classification:
             for method in priors.ADAPT_METHODS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainfit.auto import priors
+from domainfit.auto import priors, search_step
 from domainfit.auto.budget import Calibration, Clock, Costs, duration
 from domainfit.auto.decide import Setup
 from domainfit.auto.measure import measured_costs, prior_costs
@@ -58,7 +58,8 @@ class Experiment:
         return [r for r in self.rows.values() if r["status"] == "done" and r["phase"] in phases]
 
     def best_source_only(self) -> dict[str, Any] | None:
-        return best_of(self.done("floor", "strategy"), "source.val", self.setup.classification)
+        rows = self.done("floor", "strategy", "search")
+        return best_of(rows, "source.val", self.setup.classification)
 
     def winner(self) -> dict[str, Any] | None:
         best = self.best_source_only()
@@ -109,7 +110,7 @@ class Experiment:
         (a probe's are frozen and cached: no domain loss can move them)."""
         if self.simulating:
             return self.expected
-        row = best_of(self.done("strategy"), "source.val", self.setup.classification)
+        row = best_of(self.done("strategy", "search"), "source.val", self.setup.classification)
         return self._step_of(row)
 
     def _step_of(self, row: dict[str, Any] | None) -> Step | None:
@@ -135,9 +136,14 @@ class Experiment:
             return [step, None] if step.phase == "strategy" else [None]
         return [base]
 
-    def _adapt_cost(self, base: Step) -> float:
+    def run_dir_of(self, step: Step) -> Path:
+        """Where a finished step's model is: its row's folder (a search's best trial)."""
+        row = self.rows.get(step.id) or {}
+        return self.out / row["dir"] if row.get("dir") else self.state_dir(step.id)
+
+    def adapt_cost(self, base: Step) -> float:
         probe = Step("", "adapt", "", "", priors.ADAPT_METHODS[0])
-        _adapt_on(probe, base, self.state_dir(base.id))
+        _adapt_on(probe, base, self.run_dir_of(base))
         # and the baselines it would need as the winner, beyond those of its base
         more = max(self._baselines_cost(probe) - self._baselines_cost(base), 0.0)
         return self.estimate(probe, step_config(self.setup, probe)) + more * self.factor()
@@ -158,7 +164,7 @@ class Experiment:
         for base in self._adapt_bases(step):
             for epochs in range(top, (step.min_epochs if shrinkable else top) - 1, -1):
                 step.epochs = None if epochs == top else epochs  # an adaptation on it, too
-                kept = 0.0 if base is None else self._adapt_cost(base)
+                kept = 0.0 if base is None else self.adapt_cost(base)
                 fewer = cfg.model_copy(deep=True)
                 fewer.train.epochs = epochs
                 est = self.estimate(step, fewer)
@@ -194,6 +200,9 @@ class Experiment:
                     self.row(step, "skipped", note=NO_BASE)
                     continue
                 _adapt_on(step, self.expected, self.state_dir(self.expected.id))
+            if step.phase == "search":
+                left -= search_step.simulate(self, step, left)
+                continue
             cfg, est, note, _ = self.fit_budget(step, left, self.expected)
             if cfg is None:
                 self.row(step, "skipped", estimate=est, note=note)
@@ -233,9 +242,12 @@ class Experiment:
             return
         if step.phase == "adapt" and not self._resolve_adapt(step):
             return
+        if step.phase == "search":
+            search_step.run(self, i, step)
+            return
         if (self.state.step_dir(step.id) / "run.json").is_file():
             # it finished, but the attempt stopped before the state said so
-            self._record_done(step, 0.0, 0.0, {"note": "finished in an earlier attempt"})
+            self.record_done(step, 0.0, 0.0, {"note": "finished in an earlier attempt"})
             say(f"step {step.id}: finished in an earlier attempt, taken as it is")
             return
         cfg, est, note, kept = self.fit_budget(step, self.clock.left(), self.winner_step())
@@ -278,17 +290,18 @@ class Experiment:
             self.row(step, "skipped", note=NO_BASE)
             say(f"step {step.id} skipped: {NO_BASE}")
             return False
-        _adapt_on(step, base, self.state_dir(base.id))
+        _adapt_on(step, base, self.run_dir_of(base))
         return True
 
     def state_dir(self, step_id: str) -> Path:
         return self.out / "steps" / step_id
 
-    def _record_done(
+    def record_done(
         self, step: Step, seconds: float, est: float, common: dict[str, Any]
     ) -> dict[str, Any]:
         assert self.state is not None
-        run_dir = self.state.step_dir(step.id)
+        given = common.get("dir")
+        run_dir = self.out / given if given else self.state.step_dir(step.id)
         scores = read_scores(run_dir, self.setup.classification, priors.SELECT)
         common = {"estimate": est, "dir": str(run_dir.relative_to(self.out)), **common}
         common.setdefault("overrides", step.overrides)
@@ -331,7 +344,7 @@ class Experiment:
             return
         seconds = time.monotonic() - start
         self.calibs[kind].add(raw, seconds)
-        scores = self._record_done(step, seconds, est, common)
+        scores = self.record_done(step, seconds, est, common)
         say(
             f"step {step.id} done in {duration(seconds)} (estimated {duration(est)}) · "
             + _score_line(scores)

@@ -22,12 +22,15 @@ def sweep(
     worker_index: int | None = None,
     report_only: bool = False,
     quiet: bool = False,
+    base_dir: Path | None = None,
 ) -> SweepResult | None:
     """Search the config's ``sweep.params`` for the best ``sweep.metric``. Running the same call
     again resumes the study; ``storage`` (a database URL) lets workers on other machines join.
-    ``worker_index`` marks a worker process (it writes no summary and returns None)."""
+    ``worker_index`` marks a worker process (it writes no summary and returns None).
+    ``base_dir``: where a dict config's relative data paths start (a file's own folder else)."""
     started = time.perf_counter()
-    base_dir = Path(config).parent if isinstance(config, str | Path) else None
+    if isinstance(config, str | Path):
+        base_dir = Path(config).parent
     cfg = load_config(config, overrides)
     out_dir = Path(out) if out is not None else Path("runs") / f"sweep-{cfg.name}"
     plan = plan_sweep(cfg, base_dir, out_dir, trials=trials, storage=storage, workers=workers)
