@@ -88,7 +88,9 @@ def run_domainfit(task: Task, seed: int, core: int | None) -> dict[str, Any]:
     winner = doc["winner"]
     import domainfit
 
-    preds = domainfit.predict(folder / winner["dir"], data["test"])
+    refit = doc.get("final", {}).get("refit") or {}
+    # the exported model: the winner's recipe refit on every labelled row, when auto did so
+    preds = domainfit.predict(folder / (refit.get("dir") or winner["dir"]), data["test"])
     pred = preds["prediction"].astype(str).to_numpy()
     np.save(folder / "test_predictions.npy", pred.astype(str))  # no object array: no pickle
     truth = preds["label"].astype(str).to_numpy()
@@ -97,7 +99,8 @@ def run_domainfit(task: Task, seed: int, core: int | None) -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "budget": task.budget,
         "winner": {k: winner.get(k) for k in ("id", "title", "model", "strategy", "method")},
-        "spent_seconds": doc.get("time", {}).get("spent"),
+        "auto_seconds": doc.get("seconds"),
+        "refit": refit.get("dir") is not None,
     }
 
 

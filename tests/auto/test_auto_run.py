@@ -34,6 +34,13 @@ def test_auto_without_target(
     assert board[0]["scores"]["source.test.ci"]  # the run's own 95% interval
     assert doc["winner"]["id"] == board[0]["id"] == result.winner["id"]
     assert result.files["winner.yaml"] == out / "winner.yaml"
+    # 200 labelled rows: the winner's recipe is trained again on all of them and exported
+    refit = doc["final"]["refit"]
+    assert refit["dir"] == "refit" and refit["rows"] == 200, refit
+    assert (out / "refit" / "model" / "model.safetensors").is_file()
+    refit_cfg = load_config(out / "refit" / "config.yaml")
+    assert (refit_cfg.split.train, refit_cfg.split.val, refit_cfg.split.test) == (1.0, 0.0, 0.0)
+    assert "every labelled row" in (out / "winner.yaml").read_text()
     html = (out / "auto.html").read_text()
     assert "Leaderboard" in html and "domainfit fit winner.yaml" in html
     # the plain config trains the winner again
@@ -74,6 +81,8 @@ def test_auto_with_target_chooses_without_target_labels(
         assert doc["final"]["baselines"]["notes"]["source_only"].startswith("step 01")
     assert (out / winner["dir"] / "diagnosis.json").is_file()
     assert load_config(out / "winner.yaml").adapt.method == winner["method"]
+    if winner["phase"] == "adapt":
+        assert "adaptation" in doc["final"]["refit"]["skipped"]
 
 
 def test_rerun_resumes(

@@ -1,5 +1,6 @@
-"""The final stage of ``domainfit auto``: the winner against its baselines, diagnosed, exported,
-and written down as a plain fit config (``winner.yaml``).
+"""The final stage of ``domainfit auto``: the winner against its baselines, diagnosed, refit on
+every labelled row when that pays (``refit``), exported, and written down as a plain fit config
+(``winner.yaml``).
 
 A baseline whose config equals a finished step's (the linear probe; source_only of an
 adaptation that retrained the same recipe) reuses that step's run folder instead of training it
@@ -14,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from domainfit.auto import refit
 from domainfit.auto.budget import duration
 from domainfit.auto.runner import FLOOR_STEP_SECONDS, Experiment
 from domainfit.baselines import baseline_config, run_baselines
@@ -34,13 +36,14 @@ def final_stage(exp: Experiment, winner: dict[str, Any]) -> dict[str, Any]:
     for part, fn in (
         ("baselines", lambda: _baselines(exp, wcfg, wdir)),
         ("diagnosis", lambda: _diagnose(wdir)),
-        ("export", lambda: _export(exp, wdir)),
+        ("refit", lambda: refit.run(exp, winner, wcfg)),
+        ("export", lambda: _export(exp, refit.exported_run(exp, winner, out["refit"]))),
     ):
         start = time.monotonic()
         say(f"final: {part} ({duration(exp.clock.left())} left)")
         out[part] = fn()
         timings[part] = round(time.monotonic() - start, 2)
-    out["winner_yaml"] = write_winner(exp, winner, wcfg)
+    out["winner_yaml"] = write_winner(exp, winner, wcfg, bool(out["refit"].get("dir")))
     out["timings"] = timings
     return out
 
@@ -157,7 +160,9 @@ def _export(exp: Experiment, wdir: Path) -> dict[str, Any]:
     return {"dir": "model", "format": fmt}
 
 
-def write_winner(exp: Experiment, winner: dict[str, Any], wcfg: RunConfig) -> str:
+def write_winner(
+    exp: Experiment, winner: dict[str, Any], wcfg: RunConfig, refit_done: bool = False
+) -> str:
     """``winner.yaml``: the winner's config as a plain fit config, defaults left out."""
     plain = wcfg.model_copy(deep=True)
     plain.name, plain.baselines = "auto-winner", []
@@ -171,6 +176,11 @@ def write_winner(exp: Experiment, winner: dict[str, Any], wcfg: RunConfig) -> st
     weights = wcfg.model.weights if wcfg.model else None
     if weights and Path(weights).resolve().is_relative_to(exp.out.resolve()):
         head.append(f"# It continues from step {winner['base']}'s model: keep {exp.out} with it.")
+    if refit_done:
+        head.append(
+            "# The exported model is this recipe on every labelled row: add "
+            "--set split.train=1.0 --set split.val=0 --set split.test=0"
+        )
     if winner["scores"].get("timed_out"):
         head.append(
             "# Its run was stopped by the budget's deadline; this config trains every epoch."

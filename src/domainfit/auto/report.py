@@ -49,6 +49,7 @@ def write_html(out: Path, doc: dict[str, Any]) -> Path:
         findings=(final.get("diagnosis") or {}).get("findings", []),
         diagnosis_error=(final.get("diagnosis") or {}).get("error"),
         export=final.get("export") or {},
+        refit=final.get("refit") or {},
         timings={k: duration(v) for k, v in (final.get("timings") or {}).items()},
         winner_yaml=winner_yaml,
         budget=duration(budget),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domainfit.auto import priors, search_step
+from domainfit.auto import priors, refit, search_step
 from domainfit.auto.budget import Calibration, Clock, Costs, duration
 from domainfit.auto.decide import Setup
 from domainfit.auto.measure import measured_costs, prior_costs
@@ -86,9 +86,12 @@ class Experiment:
 
     def reserve(self, *candidates: Step | None) -> float:
         """The final stage's share of the budget, were one of ``candidates`` the winner:
-        diagnosis and export, and the baselines no finished step provides. The scratch
-        baseline is not reserved for: it runs if the time left allows."""
-        extra = [self._baselines_cost(s) for s in candidates if s is not None]
+        diagnosis and export, the baselines no finished step provides, and on small data the
+        refit on every labelled row (``refit``). The scratch baseline is not reserved for: it
+        runs if the time left allows."""
+        extra = [
+            self._baselines_cost(s) + refit.reserved(self, s) for s in candidates if s is not None
+        ]
         return self.last_parts() + max(extra, default=0.0) * self.factor()
 
     def _baselines_cost(self, step: Step) -> float:
