@@ -191,7 +191,11 @@ def main() -> int:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--core", type=int, default=None, help="pin each run to this CPU core")
     parser.add_argument("--redo", action="store_true", help="rerun rows already in the results")
+    parser.add_argument("--summary", action="store_true", help="print the README table only")
     args = parser.parse_args()
+    if args.summary:
+        print(summary(json.loads(OUT.read_text())["rows"]))
+        return 0
     tasks, methods = args.tasks.split(","), args.methods.split(",")
     bad = sorted(set(tasks) - set(TASKS)) + sorted(set(methods) - set(METHODS))
     if bad:
@@ -240,6 +244,39 @@ def _pair_rows(task: Task, doc: dict[str, Any], seeds: str) -> None:
 
 def _same(task: str, method: str, seed: int) -> Any:
     return lambda r: (r["task"], r["method"], r["seed"]) == (task, method, seed)
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    """The README table: one line per task and seed."""
+    lines = [
+        "| task | seed | best hand-picked | domainfit auto (winner) | AutoGluon | auto - AutoGluon "
+        "(95% CI) | auto wall time / budget |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    by = {(r["task"], r["method"], r["seed"]): r for r in rows}
+    for name, task in TASKS.items():
+        for seed in sorted({r["seed"] for r in rows if r["task"] == name}):
+            hand = by.get((name, "best_hand_picked", seed))
+            mine = by.get((name, "domainfit_auto", seed))
+            peer = by.get((name, "autogluon", seed))
+            if mine is None:
+                continue
+            winner = (mine.get("winner") or {}).get("title", "?")
+            winner += ", refit on all labelled rows" if mine.get("refit") else ""
+            ci = mine.get("vs_autogluon_ci95")
+            diff = f"{mine['vs_autogluon']:+.2f} ({ci[0]:+.2f} to {ci[1]:+.2f})" if ci else "-"
+            lines.append(
+                f"| {name} | {seed} | {hand['value']:.2f} ({hand['recipe']}) | "
+                if hand
+                else f"| {name} | {seed} | - | "
+            )
+            lines[-1] += (
+                f"{mine['value']:.2f} ({winner}) | {peer['value']:.2f} | "
+                if peer
+                else f"{mine['value']:.2f} ({winner}) | - | "
+            )
+            lines[-1] += f"{diff} | {mine['seconds'] / 60:.1f} / {task.budget} |"
+    return "\n".join(lines)
 
 
 def _row(task: Task, method: str, seed: int, res: dict[str, Any]) -> dict[str, Any]:
