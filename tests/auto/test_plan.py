@@ -47,6 +47,8 @@ def test_text_plan_floor_then_priors_order(tmp_path: Path) -> None:
     assert steps[0].strategy == "linear_probe" and steps[0].phase == "floor"
     assert [s.strategy for s in steps[1:-1]] == [r.strategy for r in priors.TEXT]
     assert steps[-1].phase == "search"  # Hyperband on the best of them, if it fits
+    fewest = {s.strategy: s.min_epochs for s in steps[1:-1]}
+    assert fewest["bitfit"] == fewest["lora"] == 5 and fewest["full"] == 1  # PEFT keeps half
     assert all(s.model == "minilm" for s in steps[:-1])  # the search's is its base's
     assert not any(s.phase == "adapt" for s in steps)  # no target, no adaptation
     assert any("gradual_unfreeze" in n.setting for n in notes)
@@ -125,3 +127,22 @@ def test_tight_budget_shrinks_epochs_then_skips(domains: tuple[Path, Path], tmp_
     assert any(r["phase"] == "adapt" and r["status"] == "planned" for r in rows)
     planned = sum(r["estimate"] for r in rows if r["status"] == "planned")
     assert planned + exp.reserve(exp.expected) <= 120.0
+
+
+def test_an_adaptation_that_cannot_fit_keeps_no_time(
+    domains: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were time kept for an adaptation step dearer than the budget, every later fine-tuning
+    step would be skipped for nothing (books->kitchen on one core did so): none is kept."""
+    monkeypatch.setattr(priors, "ADAPT_COST", 1000.0)  # dearer than the budget at any length
+    setup = audit_and_prepare(str(domains[0]), target=str(domains[1]), overrides=NO_TRACKING)
+    models = candidate_models(setup, None)
+    steps, _ = build_plan(setup, models)
+    exp = Experiment(setup, steps, models, Clock(600.0), tmp_path / "exp", None)
+    exp.costs = {"mlp": Costs(infer=1e-3, train=0.02, overhead=2.0, source="test")}
+    exp.simulate()
+    rows = [exp.rows[s.id] for s in steps]
+    strategies = [r for r in rows if r["phase"] == "strategy"]
+    assert [r["status"] for r in strategies] == ["planned", "planned"]
+    assert all("adaptation" not in r["note"] for r in strategies), [r["note"] for r in rows]
+    assert all(r["status"] == "skipped" for r in rows if r["phase"] == "adapt")

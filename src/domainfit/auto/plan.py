@@ -166,7 +166,7 @@ def _step(model: str, phase: str, recipe: priors.Recipe, why: str) -> Step:
         "strategy": strategy,
         "train": dict(recipe.train),
     }
-    min_epochs = int(recipe.settings.get("head_epochs", 0)) + 1
+    min_epochs = max(int(recipe.settings.get("head_epochs", 0)) + 1, recipe.min_epochs)
     return Step(
         "",
         phase,

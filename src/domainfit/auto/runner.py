@@ -124,7 +124,7 @@ class Experiment:
         c = max(self.costs.values(), key=lambda x: x.infer)
         return (2 * c.overhead + c.infer * sum(self.sizes.values())) * self.factor()
 
-    def _adapt_bases(self, step: Step) -> list[Step | None]:
+    def _adapt_bases(self, step: Step, left: float) -> list[Step | None]:
         """With a target, time is kept for one adaptation step on the fine-tuned step that
         leads: later strategies must leave it; the first fine-tuning step leaves room to adapt
         itself if it still fits then (with fewer epochs), else it goes first (in
@@ -137,6 +137,8 @@ class Experiment:
             return [None]
         if base is None:
             return [step, None] if step.phase == "strategy" else [None]
+        if self.adapt_cost(base) + self.reserve(base) > left:
+            return [None]  # it cannot run whatever this step does: keep nothing for it
         return [base]
 
     def run_dir_of(self, step: Step) -> Path:
@@ -164,7 +166,7 @@ class Experiment:
         shrinkable = not fixed and cfg.strategy.name != "linear_probe"
         top = cfg.train.epochs
         kept = 0.0
-        for base in self._adapt_bases(step):
+        for base in self._adapt_bases(step, left):
             for epochs in range(top, (step.min_epochs if shrinkable else top) - 1, -1):
                 step.epochs = None if epochs == top else epochs  # an adaptation on it, too
                 kept = 0.0 if base is None else self.adapt_cost(base)

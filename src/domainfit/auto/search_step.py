@@ -87,8 +87,9 @@ def search_raw(exp: Experiment, base: Step, trials: int) -> dict[str, Any]:
 def room(exp: Experiment, step: Step, base: Step) -> float:
     """Seconds the search may take: what is left after the final stage and, with a target,
     one adaptation step on the tuned recipe."""
+    left = exp.clock.left() - exp.reserve(step, exp.winner_step())
     kept = exp.adapt_cost(base) if exp.setup.has_target and exp.setup.classification else 0.0
-    return exp.clock.left() - exp.reserve(step, exp.winner_step()) - kept
+    return left - kept if kept <= left else left  # an adaptation that cannot run keeps nothing
 
 
 def simulate(exp: Experiment, step: Step, left: float) -> float:
