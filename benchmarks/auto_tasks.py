@@ -40,7 +40,7 @@ TASKS = {
         # office_caltech.py: all amazon SURF rows labelled, webcam's the pool and test set
         Task("office-caltech:A->W", "features", "5m", "office_caltech.json", "A->W", (0,)),
         # pacs_uda.py: photo labelled, art painting the pool and test set (frozen features there)
-        Task("pacs:P->A", "image", "20m", "pacs_uda.json", "P->A", (0,)),
+        Task("pacs:P->A", "image", "15m", "pacs_uda.json", "P->A", (0,)),
     )
 }
 
