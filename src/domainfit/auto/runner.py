@@ -119,6 +119,10 @@ class Experiment:
     def _step_of(self, row: dict[str, Any] | None) -> Step | None:
         return next((s for s in self.steps if row and s.id == row["id"]), None)
 
+    def export_cost(self) -> float:
+        """Loading the winner and writing its model, calibrated."""
+        return 2 * max(c.overhead for c in self.costs.values()) * self.factor()
+
     def last_parts(self) -> float:
         """Diagnosis (it reads every sample once) and export, calibrated."""
         c = max(self.costs.values(), key=lambda x: x.infer)
