@@ -45,6 +45,12 @@ TASKS = {
 }
 
 
+NAMED = {
+    "office-caltech:A->W": ("office-caltech-surf:amazon", "office-caltech-surf:webcam"),
+    "pacs:P->A": ("pacs:photo", "pacs:art_painting"),
+}
+
+
 def best_hand_picked(task: Task) -> tuple[str, dict[int, float]]:
     """The method with the highest mean accuracy over its seeds in ``task.results`` (methods
     chosen with target labels or from several runs are left out), and its accuracy per seed."""
@@ -93,19 +99,7 @@ def prepare(task: Task, seed: int) -> dict[str, Any]:
             "test": str(kitchen),
             "columns": ["--label", "label", "--text", "text"],
         }
-    if task.name == "office-caltech:A->W":
-        # the named target carries labels: auto reads them for its leaderboard only
-        return {
-            "source": "office-caltech-surf:amazon",
-            "target": "office-caltech-surf:webcam",
-            "test": "office-caltech-surf:webcam",
-            "columns": [],
-        }
-    if task.name == "pacs:P->A":
-        return {
-            "source": "pacs:photo",
-            "target": "pacs:art_painting",
-            "test": "pacs:art_painting",
-            "columns": [],
-        }
-    raise KeyError(task.name)
+    # named sets: the target carries labels, which auto reads for its leaderboard only; it is
+    # the pool and the test set (transductive)
+    source, target = NAMED[task.name]
+    return {"source": source, "target": target, "test": target, "columns": []}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,16 +109,23 @@ def test_dry_run_of_text_through_the_api(tmp_path: Path) -> None:
     assert adapt and all(r["base"] for r in adapt)
 
 
-def test_tight_budget_shrinks_epochs_then_skips(domains: tuple[Path, Path], tmp_path: Path) -> None:
-    """Steps that cannot fit lose epochs, then are skipped with the reason; what is planned
-    and the final stage's reserve stay within the budget."""
+def _simulated(
+    domains: tuple[Path, Path], tmp_path: Path, budget: float
+) -> tuple[Experiment, list[dict[str, Any]]]:
+    """The features plan with a target under ``budget`` seconds, simulated with fixed costs."""
     setup = audit_and_prepare(str(domains[0]), target=str(domains[1]), overrides=NO_TRACKING)
     models = candidate_models(setup, None)
     steps, _ = build_plan(setup, models)
-    exp = Experiment(setup, steps, models, Clock(120.0), tmp_path / "exp", None)
+    exp = Experiment(setup, steps, models, Clock(budget), tmp_path / "exp", None)
     exp.costs = {"mlp": Costs(infer=1e-3, train=0.02, overhead=2.0, source="test")}
     exp.simulate()
-    rows = [exp.rows[s.id] for s in steps]
+    return exp, [exp.rows[s.id] for s in steps]
+
+
+def test_tight_budget_shrinks_epochs_then_skips(domains: tuple[Path, Path], tmp_path: Path) -> None:
+    """Steps that cannot fit lose epochs, then are skipped with the reason; what is planned
+    and the final stage's reserve stay within the budget."""
+    exp, rows = _simulated(domains, tmp_path, 120.0)
     assert rows[0]["status"] == "planned" and "epochs 20 -> " in rows[0]["note"]
     assert "and one adaptation step" in rows[0]["note"]  # room left to adapt it
     skipped = [r for r in rows if r["status"] == "skipped" and r["phase"] != "search"]
@@ -135,13 +143,7 @@ def test_an_adaptation_that_cannot_fit_keeps_no_time(
     """Were time kept for an adaptation step dearer than the budget, every later fine-tuning
     step would be skipped for nothing (books->kitchen on one core did so): none is kept."""
     monkeypatch.setattr(priors, "ADAPT_COST", 1000.0)  # dearer than the budget at any length
-    setup = audit_and_prepare(str(domains[0]), target=str(domains[1]), overrides=NO_TRACKING)
-    models = candidate_models(setup, None)
-    steps, _ = build_plan(setup, models)
-    exp = Experiment(setup, steps, models, Clock(600.0), tmp_path / "exp", None)
-    exp.costs = {"mlp": Costs(infer=1e-3, train=0.02, overhead=2.0, source="test")}
-    exp.simulate()
-    rows = [exp.rows[s.id] for s in steps]
+    _, rows = _simulated(domains, tmp_path, 600.0)
     strategies = [r for r in rows if r["phase"] == "strategy"]
     assert [r["status"] for r in strategies] == ["planned", "planned"]
     assert all("adaptation" not in r["note"] for r in strategies), [r["note"] for r in rows]

@@ -17,6 +17,7 @@ import yaml
 
 from domainfit.auto import refit
 from domainfit.auto.budget import duration
+from domainfit.auto.plan import SOURCE_ONLY_PHASES
 from domainfit.auto.runner import FLOOR_STEP_SECONDS, Experiment
 from domainfit.baselines import baseline_config, run_baselines
 from domainfit.config import RunConfig
@@ -63,7 +64,7 @@ def _normalised(cfg: RunConfig) -> dict[str, Any]:
 
 def _same_step(exp: Experiment, cfg: RunConfig) -> dict[str, Any] | None:
     want = _normalised(cfg)
-    for row in exp.done("floor", "strategy", "search", "adapt"):
+    for row in exp.done(*SOURCE_ONLY_PHASES, "adapt"):
         saved = exp.out / row["dir"] / "config.yaml"
         if saved.is_file() and _normalised(load_config(saved)) == want:
             return row

@@ -17,7 +17,7 @@ from domainfit.auto import priors
 from domainfit.auto.budget import Clock, duration, parse_budget
 from domainfit.auto.decide import Decision, audit_and_prepare
 from domainfit.auto.finish import final_stage
-from domainfit.auto.plan import build_plan, candidate_models
+from domainfit.auto.plan import SOURCE_ONLY_PHASES, build_plan, candidate_models
 from domainfit.auto.report import leaderboard, write_html, write_json
 from domainfit.auto.runner import Experiment
 from domainfit.auto.scores import headline
@@ -173,7 +173,7 @@ def _select_decision(selection: dict[str, str]) -> Decision:
 def _why(exp: Experiment, winner: dict[str, Any], selection: dict[str, str]) -> str:
     best = exp.best_source_only()
     metric = selection["metric"].split(",")[0]
-    n = len(exp.done("floor", "strategy", "search"))
+    n = len(exp.done(*SOURCE_ONLY_PHASES))
     if best is None:
         return ""
     score = best["scores"]["source.val"]

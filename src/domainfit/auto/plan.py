@@ -24,6 +24,8 @@ DEFAULT_MODELS = {
     "features": "mlp",
 }
 FEATURE_KINDS = ("tabular", "features")
+# the phases whose steps train on the source alone (they compete on source validation)
+SOURCE_ONLY_PHASES = ("floor", "strategy", "search")
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domainfit.auto.budget import duration
-from domainfit.auto.plan import Step, step_config
+from domainfit.auto.plan import SOURCE_ONLY_PHASES, Step, step_config
 from domainfit.config import RunConfig
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ FOLDER = "refit"
 # an estimate this far over the room still runs: max_seconds stops it at the room's end, and
 # estimates drift by more than this between the plan and the final stage
 SLACK = 0.15
-SOURCE_ONLY = ("floor", "strategy", "search")
 
 
 def labelled_rows(exp: Experiment) -> int:
@@ -46,7 +45,7 @@ def why_not(exp: Experiment, step: Step | None) -> str:
     """Why the winner ``step`` is not refit ('' when it is)."""
     if step is None:
         return "no winner"
-    if step.phase not in SOURCE_ONLY:
+    if step.phase not in SOURCE_ONLY_PHASES:
         return "an adaptation continues its base step's model: refitting it would take two runs"
     if exp.setup.cfg.split.method in ("predefined", "kfold"):
         return f"split.method={exp.setup.cfg.split.method} is the user's: kept as it is"
@@ -60,9 +59,7 @@ def raw_cost(exp: Experiment, step: Step | None) -> float:
     training (0 when it would not be refit)."""
     if step is None or why_not(exp, step):
         return 0.0
-    cfg = step_config(exp.setup, step)
-    if step.epochs is not None:
-        cfg.train.epochs = step.epochs
+    cfg = step_config(exp.setup, step)  # with the step's epochs, shrunk or not
     grow = labelled_rows(exp) / max(exp.sizes.get("source.train", 1), 1)
     return exp.raw(step, cfg) * grow
 

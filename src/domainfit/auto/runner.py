@@ -17,7 +17,13 @@ from domainfit.auto import priors, refit, search_step
 from domainfit.auto.budget import Calibration, Clock, Costs, duration
 from domainfit.auto.decide import Setup
 from domainfit.auto.measure import measured_costs, prior_costs
-from domainfit.auto.plan import Step, adapt_overrides, estimate, step_config
+from domainfit.auto.plan import (
+    SOURCE_ONLY_PHASES,
+    Step,
+    adapt_overrides,
+    estimate,
+    step_config,
+)
 from domainfit.auto.scores import best_of, read_scores
 from domainfit.auto.state import AutoState
 from domainfit.config import RunConfig
@@ -58,7 +64,7 @@ class Experiment:
         return [r for r in self.rows.values() if r["status"] == "done" and r["phase"] in phases]
 
     def best_source_only(self) -> dict[str, Any] | None:
-        rows = self.done("floor", "strategy", "search")
+        rows = self.done(*SOURCE_ONLY_PHASES)
         return best_of(rows, "source.val", self.setup.classification)
 
     def winner(self) -> dict[str, Any] | None:
@@ -119,14 +125,17 @@ class Experiment:
     def _step_of(self, row: dict[str, Any] | None) -> Step | None:
         return next((s for s in self.steps if row and s.id == row["id"]), None)
 
+    def _final_costs(self) -> Costs:
+        return max(self.costs.values(), key=lambda x: x.infer)  # the dearest model's
+
     def export_cost(self) -> float:
         """Loading the winner and writing its model, calibrated."""
-        return 2 * max(c.overhead for c in self.costs.values()) * self.factor()
+        return 2 * self._final_costs().overhead * self.factor()
 
     def last_parts(self) -> float:
         """Diagnosis (it reads every sample once) and export, calibrated."""
-        c = max(self.costs.values(), key=lambda x: x.infer)
-        return (2 * c.overhead + c.infer * sum(self.sizes.values())) * self.factor()
+        diagnosis = self._final_costs().infer * sum(self.sizes.values()) * self.factor()
+        return diagnosis + self.export_cost()
 
     def _adapt_bases(self, step: Step, left: float) -> list[Step | None]:
         """With a target, time is kept for one adaptation step on the fine-tuned step that

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domainfit.auto.plan import Step, step_config
+from domainfit.auto.scores import headline
 
 if TYPE_CHECKING:
     from domainfit.auto.runner import Experiment
@@ -69,7 +70,7 @@ def search_raw(exp: Experiment, base: Step, trials: int) -> dict[str, Any]:
     lr = cfg.train.lr
     # a trial past TRIAL_SLACK x the recipe's time is stopped: one bad guess cannot eat the budget
     raw["train"]["max_seconds"] = TRIAL_SLACK * trial_seconds(exp, base)
-    metric = "accuracy" if exp.setup.classification else "rmse"
+    metric = headline(exp.setup.classification)
     raw["sweep"] = {
         "metric": f"source.val.{metric}",
         "sampler": "tpe",
